@@ -1,0 +1,62 @@
+import type { ExpectedRevision, StreamRevision } from './port.js';
+
+/** Every store failure has a stable `code` that callers (and HTTP) can switch on. */
+export class EventStoreError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class VersionConflictError extends EventStoreError {
+  constructor(
+    readonly stream: string,
+    readonly expected: ExpectedRevision,
+    readonly actual: StreamRevision,
+  ) {
+    super('VERSION_CONFLICT', `stream '${stream}' was expected at revision ${String(expected)} but is at ${String(actual)}`);
+  }
+}
+
+/** Bad input to the store: the caller can fix it; nothing was written. */
+export class InvalidAppendError extends EventStoreError {
+  constructor(
+    readonly field: string,
+    readonly rule: string,
+  ) {
+    super('INVALID_APPEND', `${field}: ${rule}`);
+  }
+}
+
+export class EventTooLargeError extends EventStoreError {
+  constructor(
+    readonly field: string,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super('EVENT_TOO_LARGE', `${field}: ${bytes} bytes of JSON exceed the limit of ${limit}`);
+  }
+}
+
+/** An event id that is already stored somewhere this append cannot be a retry of. */
+export class DuplicateEventIdError extends EventStoreError {
+  constructor(readonly eventId: string) {
+    super('DUPLICATE_EVENT_ID', `event id ${eventId} is already stored elsewhere; a retry must repeat the original append`);
+  }
+}
+
+export class StoreClosedError extends EventStoreError {
+  constructor() {
+    super('STORE_CLOSED', 'the event store is closed');
+  }
+}
+
+export class StoreUnavailableError extends EventStoreError {
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super('STORE_UNAVAILABLE', `the event store cannot be used: ${detail}`);
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}

@@ -1,0 +1,133 @@
+import { planAppend, type AppendView } from './append-plan.js';
+import { StoreClosedError } from './errors.js';
+import type {
+  AppendResult, EventStore, EventToAppend, ExpectedRevision, ReadAllOptions, ReadStreamOptions, StoreHealth,
+  StoredEvent, StreamRevision, SubscribeOptions, Subscription,
+} from './port.js';
+import { CatchUpSubscription, CommitSignal, readAllInPages } from './reading.js';
+import { prepareEvents, validateExpectedRevision, validateStreamName } from './validation.js';
+
+/**
+ * The in-memory adapter: same contract as the durable ones, for fast unit tests only.
+ * Events are stored frozen and handed out as copies, so callers can never change the log.
+ */
+export class MemoryEventStore implements EventStore {
+  private readonly log: StoredEvent[] = [];
+  private readonly streams = new Map<string, StoredEvent[]>();
+  private readonly byId = new Map<string, StoredEvent>();
+  private readonly signal = new CommitSignal();
+  private closed = false;
+
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  private readonly view: AppendView = {
+    streamRevision: (stream) => this.revisionOf(stream),
+    findEvent: (id) => this.byId.get(id),
+    readRange: (stream, from, count) => (this.streams.get(stream) ?? []).slice(from, from + count).map(copy),
+  };
+
+  async append(stream: string, events: EventToAppend[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
+    this.assertOpen();
+    validateStreamName(stream);
+    const expected = validateExpectedRevision(options?.expectedRevision);
+    const prepared = prepareEvents(events);
+    const plan = planAppend(this.view, stream, prepared, expected);
+    if (plan.kind === 'replay') return plan.result;
+
+    const recordedAt = this.now().toISOString();
+    const stored = prepared.map((event, index): StoredEvent => deepFreeze({
+      id: event.id,
+      stream,
+      revision: plan.firstRevision + index,
+      position: this.log.length + index + 1,
+      type: event.type,
+      data: JSON.parse(event.dataJson),
+      metadata: JSON.parse(event.metadataJson),
+      recordedAt,
+    }));
+    const streamEvents = this.streams.get(stream) ?? [];
+    this.streams.set(stream, streamEvents);
+    for (const event of stored) {
+      this.log.push(event);
+      streamEvents.push(event);
+      this.byId.set(event.id, event);
+    }
+    this.signal.notify();
+    const last = stored[stored.length - 1]!;
+    return { nextRevision: last.revision, position: last.position, events: stored.map(copy), idempotentReplay: false };
+  }
+
+  async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncGenerator<StoredEvent> {
+    this.assertOpen();
+    validateStreamName(stream);
+    const events = this.streams.get(stream) ?? [];
+    if (options.direction === 'backwards') {
+      const from = Math.min(options.from ?? events.length - 1, events.length - 1);
+      for (let revision = from; revision >= (options.to ?? 0); revision--) yield copy(events[revision]!);
+      return;
+    }
+    const to = Math.min(options.to ?? events.length - 1, events.length - 1);
+    for (let revision = options.from ?? 0; revision <= to; revision++) yield copy(events[revision]!);
+  }
+
+  readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
+    this.assertOpen();
+    return readAllInPages(this.readPage, options);
+  }
+
+  subscribe(options: SubscribeOptions): Subscription {
+    this.assertOpen();
+    return new CatchUpSubscription(this.readPage, this.signal, options.fromPosition, options.streamPrefix);
+  }
+
+  async streamRevision(stream: string): Promise<StreamRevision> {
+    this.assertOpen();
+    return this.revisionOf(validateStreamName(stream));
+  }
+
+  async headPosition(): Promise<number> {
+    this.assertOpen();
+    return this.log.length;
+  }
+
+  async health(): Promise<StoreHealth> {
+    if (this.closed) return { ok: false, adapter: 'memory', detail: 'closed' };
+    return { ok: true, adapter: 'memory', headPosition: this.log.length };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.signal.notify();
+  }
+
+  private readonly readPage = (fromPosition: number, limit: number, prefix: string | undefined): StoredEvent[] => {
+    if (this.closed) throw new StoreClosedError();
+    const page: StoredEvent[] = [];
+    for (let index = Math.max(0, fromPosition - 1); index < this.log.length && page.length < limit; index++) {
+      const event = this.log[index]!;
+      if (prefix === undefined || event.stream.startsWith(prefix)) page.push(copy(event));
+    }
+    return page;
+  };
+
+  private revisionOf(stream: string): StreamRevision {
+    const events = this.streams.get(stream);
+    return events && events.length > 0 ? events.length - 1 : 'no_stream';
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreClosedError();
+  }
+}
+
+function copy(event: StoredEvent): StoredEvent {
+  return structuredClone(event);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

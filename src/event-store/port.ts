@@ -1,0 +1,109 @@
+/**
+ * The event store contract. Every adapter (SQLite, in-memory, EventStoreDB) honours it and
+ * passes the same contract suite in tests/event-store/.
+ *
+ * Revisions are 0-based and gap-free within a stream. Positions are global, start at 1 and
+ * only grow; a reader never sees a later position before an earlier one.
+ */
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** What a stream is expected to be before an append: the optimistic concurrency check. */
+export type ExpectedRevision = 'no_stream' | 'any' | 'stream_exists' | number;
+
+/** A stream's last revision, or 'no_stream' when it has no events. */
+export type StreamRevision = number | 'no_stream';
+
+export interface EventToAppend {
+  /** A UUID. Supplying it makes the append idempotent: a retry with the same ids succeeds once. */
+  id?: string;
+  type: string;
+  data: JsonObject;
+  metadata?: JsonObject;
+}
+
+export interface StoredEvent {
+  id: string;
+  stream: string;
+  revision: number;
+  position: number;
+  type: string;
+  data: JsonObject;
+  metadata: JsonObject;
+  /** ISO 8601 UTC timestamp taken by the store when the append was committed. */
+  recordedAt: string;
+}
+
+export interface AppendResult {
+  /** The stream's revision after the append: the revision of its last event. */
+  nextRevision: number;
+  /** The global position of the last appended event. */
+  position: number;
+  events: StoredEvent[];
+  /** True when the ids had been appended before and nothing new was written. */
+  idempotentReplay: boolean;
+}
+
+export interface ReadStreamOptions {
+  /** First revision to read (inclusive). Default: 0 forwards, the last revision backwards. */
+  from?: number;
+  /** Last revision to read (inclusive). */
+  to?: number;
+  direction?: 'forwards' | 'backwards';
+}
+
+export interface ReadAllOptions {
+  /** First global position to read (inclusive). Default: 1, the start of the log. */
+  fromPosition?: number;
+  /** Only events whose stream name starts with this. */
+  streamPrefix?: string;
+  /** Stop after this many events. */
+  limit?: number;
+}
+
+export interface SubscribeOptions {
+  /** First global position to deliver (inclusive): a checkpoint plus one. */
+  fromPosition: number;
+  streamPrefix?: string;
+}
+
+/** Catch-up then live, in global order. Iterate it; `close()` ends the iteration. */
+export interface Subscription extends AsyncIterable<StoredEvent> {
+  close(): Promise<void>;
+}
+
+export interface StoreHealth {
+  ok: boolean;
+  adapter: string;
+  /** The last global position, when the store can be read. */
+  headPosition?: number;
+  detail?: string;
+}
+
+export interface EventStore {
+  /** Appends atomically: all events of the call or none. Throws VersionConflictError on mismatch. */
+  append(stream: string, events: EventToAppend[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult>;
+  /** Streams one stream's events; an unknown stream yields nothing. */
+  readStream(stream: string, options?: ReadStreamOptions): AsyncIterable<StoredEvent>;
+  /** Streams the whole log in global order, a page at a time. */
+  readAll(options?: ReadAllOptions): AsyncIterable<StoredEvent>;
+  subscribe(options: SubscribeOptions): Subscription;
+  /** The stream's last revision, or 'no_stream'. */
+  streamRevision(stream: string): Promise<StreamRevision>;
+  /** The last global position, 0 for an empty log. */
+  headPosition(): Promise<number>;
+  health(): Promise<StoreHealth>;
+  close(): Promise<void>;
+}
+
+/** Limits every adapter enforces, so that no input can bloat or corrupt a store. */
+export const LIMITS = {
+  /** data + metadata of one event, serialised as JSON. */
+  maxEventBytes: 256 * 1024,
+  maxEventsPerAppend: 1000,
+  maxStreamNameLength: 200,
+  maxTypeLength: 100,
+  /** How deep JSON may nest before it is refused (guards recursive walkers downstream). */
+  maxJsonDepth: 32,
+} as const;

@@ -1,0 +1,93 @@
+import type { ReadAllOptions, StoredEvent, Subscription } from './port.js';
+
+/** Reads one page of the global log: events at or after `fromPosition`, in position order. */
+export type ReadPage = (fromPosition: number, limit: number, streamPrefix: string | undefined) => StoredEvent[] | Promise<StoredEvent[]>;
+
+export const PAGE_SIZE = 1000;
+
+/** The whole log as an async iterable, one bounded page in memory at a time. */
+export async function* readAllInPages(readPage: ReadPage, options: ReadAllOptions = {}): AsyncGenerator<StoredEvent> {
+  let from = Math.max(1, options.fromPosition ?? 1);
+  let remaining = options.limit ?? Number.POSITIVE_INFINITY;
+  while (remaining > 0) {
+    const size = Math.min(PAGE_SIZE, remaining);
+    const page = await readPage(from, size, options.streamPrefix);
+    for (const event of page) yield event;
+    if (page.length < size) return;
+    remaining -= page.length;
+    from = page[page.length - 1]!.position + 1;
+  }
+}
+
+/**
+ * Counts commits so that readers can wait for the next one. A reader notes `version` before it
+ * reads; if the version moved while it read, it reads again instead of waiting, so no commit
+ * can slip between "caught up" and "waiting".
+ */
+export class CommitSignal {
+  version = 0;
+  private waiters = new Set<() => void>();
+
+  notify(): void {
+    this.version++;
+    for (const wake of this.waiters) wake();
+    this.waiters.clear();
+  }
+
+  /** Resolves on the next commit after `seen`, or after `timeoutMs` (a poll for other writers). */
+  waitAfter(seen: number, timeoutMs: number): { promise: Promise<void>; cancel: () => void } {
+    let wake!: () => void;
+    const promise = new Promise<void>((resolve) => {
+      if (this.version !== seen) return resolve();
+      const timer = setTimeout(() => wake(), timeoutMs);
+      wake = () => {
+        clearTimeout(timer);
+        this.waiters.delete(wake);
+        resolve();
+      };
+      this.waiters.add(wake);
+    });
+    return { promise, cancel: () => wake?.() };
+  }
+}
+
+/** Catch-up then live: pages through the log from a position, then waits for commits. */
+export class CatchUpSubscription implements Subscription {
+  private closed = false;
+  private cancelWait: (() => void) | undefined;
+
+  constructor(
+    private readonly readPage: ReadPage,
+    private readonly signal: CommitSignal,
+    private readonly fromPosition: number,
+    private readonly streamPrefix: string | undefined,
+    private readonly pollMs = 1000,
+  ) {}
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<StoredEvent> {
+    let next = Math.max(1, this.fromPosition);
+    try {
+      while (!this.closed) {
+        const seen = this.signal.version;
+        const page = await this.readPage(next, PAGE_SIZE, this.streamPrefix);
+        for (const event of page) {
+          if (this.closed) return;
+          next = event.position + 1;
+          yield event;
+        }
+        if (page.length === PAGE_SIZE || this.closed) continue;
+        const wait = this.signal.waitAfter(seen, this.pollMs);
+        this.cancelWait = wait.cancel;
+        await wait.promise;
+        this.cancelWait = undefined;
+      }
+    } finally {
+      this.closed = true;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.cancelWait?.();
+  }
+}

@@ -1,0 +1,67 @@
+import type Database from 'better-sqlite3';
+import { StoreUnavailableError } from './errors.js';
+import type { StoredEvent } from './port.js';
+
+/** Bump with a migration step below whenever the table shape changes. */
+const SCHEMA_VERSION = 1;
+
+/**
+ * One table, the log. `position` is the rowid, so global order is insertion order and commits
+ * (serialised by SQLite's single writer) can never become visible out of order.
+ * UNIQUE(stream, revision) is the concurrency backstop; UNIQUE(event_id) catches duplicated ids.
+ */
+const MIGRATIONS: Record<number, string> = {
+  1: `
+    CREATE TABLE events (
+      position    INTEGER PRIMARY KEY,
+      event_id    TEXT    NOT NULL UNIQUE,
+      stream      TEXT    NOT NULL,
+      revision    INTEGER NOT NULL,
+      type        TEXT    NOT NULL,
+      data        TEXT    NOT NULL,
+      metadata    TEXT    NOT NULL,
+      recorded_at TEXT    NOT NULL,
+      UNIQUE (stream, revision)
+    ) STRICT;`,
+};
+
+export type Synchronous = 'FULL' | 'NORMAL';
+
+export function configureConnection(db: Database.Database, synchronous: Synchronous): void {
+  const mode = db.pragma('journal_mode = WAL', { simple: true });
+  if (mode !== 'wal') throw new StoreUnavailableError(`could not switch the database to WAL mode (got ${String(mode)})`);
+  db.pragma(`synchronous = ${synchronous}`);
+  db.pragma('busy_timeout = 5000');
+  // Checkpoints run in a worker thread (sqlite-checkpointer.ts), never on the write path.
+  db.pragma('wal_autocheckpoint = 0');
+  db.pragma('journal_size_limit = 67108864');
+}
+
+export function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new StoreUnavailableError(`the database file has schema version ${current}, newer than this program's ${SCHEMA_VERSION}`);
+  }
+  for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version]!);
+      db.pragma(`user_version = ${version}`);
+    })();
+  }
+}
+
+export const COLUMNS = 'position, event_id, stream, revision, type, data, metadata, recorded_at';
+export type EventRow = [number, string, string, number, string, string, string, string];
+
+export function rowToEvent(row: EventRow): StoredEvent {
+  return {
+    position: row[0],
+    id: row[1],
+    stream: row[2],
+    revision: row[3],
+    type: row[4],
+    data: JSON.parse(row[5]),
+    metadata: JSON.parse(row[6]),
+    recordedAt: row[7],
+  };
+}

@@ -1,0 +1,268 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { planAppend, type AppendView } from './append-plan.js';
+import { DuplicateEventIdError, EventStoreError, StoreClosedError, StoreUnavailableError } from './errors.js';
+import type {
+  AppendResult, EventStore, EventToAppend, ExpectedRevision, ReadAllOptions, ReadStreamOptions, StoreHealth,
+  StoredEvent, StreamRevision, SubscribeOptions, Subscription,
+} from './port.js';
+import { CatchUpSubscription, CommitSignal, PAGE_SIZE, readAllInPages } from './reading.js';
+import { Checkpointer } from './sqlite-checkpointer.js';
+import { COLUMNS, configureConnection, migrate, rowToEvent, type EventRow, type Synchronous } from './sqlite-schema.js';
+import { prepareEvents, validateExpectedRevision, validateStreamName, type PreparedEvent } from './validation.js';
+
+export interface SqliteStoreOptions {
+  /** FULL (default): an acknowledged append survives power loss. NORMAL: survives a process crash only. */
+  synchronous?: Synchronous;
+  now?: () => Date;
+}
+
+interface PendingAppend {
+  stream: string;
+  events: PreparedEvent[];
+  expected: ExpectedRevision;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+}
+
+type Outcome = { ok: true; result: AppendResult; bytes: number } | { ok: false; error: unknown };
+
+/**
+ * The embedded default: one durable SQLite file. Appends are group-committed: every append that
+ * arrives while the event loop is busy joins the next transaction, each checked against its own
+ * expected revision inside a savepoint, and each acknowledged only after that transaction committed.
+ */
+export class SqliteEventStore implements EventStore {
+  private readonly db: Database.Database;
+  private readonly signal = new CommitSignal();
+  private readonly checkpointer: Checkpointer;
+  private readonly now: () => Date;
+  private queue: PendingAppend[] = [];
+  private flushScheduled = false;
+  private closed = false;
+  private lastCommitError: string | undefined;
+  private readonly commitBatch: (batch: PendingAppend[], recordedAt: string) => Outcome[];
+  private readonly appendInSavepoint: (pending: PendingAppend, recordedAt: string) => Outcome;
+
+  private readonly stmt: {
+    insert: Database.Statement;
+    revision: Database.Statement;
+    findById: Database.Statement;
+    range: Database.Statement;
+    rangeBackwards: Database.Statement;
+    page: Database.Statement;
+    pageWithPrefix: Database.Statement;
+    head: Database.Statement;
+  };
+
+  constructor(readonly file: string, options: SqliteStoreOptions = {}) {
+    this.now = options.now ?? (() => new Date());
+    mkdirSync(dirname(file), { recursive: true });
+    try {
+      this.db = new Database(file);
+      configureConnection(this.db, options.synchronous ?? 'FULL');
+      migrate(this.db);
+    } catch (error) {
+      if (error instanceof EventStoreError) throw error;
+      throw new StoreUnavailableError(`cannot open ${file}: ${(error as Error).message}`, { cause: error });
+    }
+    const select = (sql: string) => this.db.prepare(sql).raw(true);
+    this.stmt = {
+      insert: this.db.prepare(
+        'INSERT INTO events (event_id, stream, revision, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      revision: this.db.prepare('SELECT MAX(revision) FROM events WHERE stream = ?').pluck(),
+      findById: this.db.prepare('SELECT stream, revision FROM events WHERE event_id = ?'),
+      range: select(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision BETWEEN ? AND ? ORDER BY revision LIMIT ?`),
+      rangeBackwards: select(
+        `SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision BETWEEN ? AND ? ORDER BY revision DESC LIMIT ?`,
+      ),
+      page: select(`SELECT ${COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`),
+      pageWithPrefix: select(
+        `SELECT ${COLUMNS} FROM events WHERE position >= ? AND substr(stream, 1, ?) = ? ORDER BY position LIMIT ?`,
+      ),
+      head: this.db.prepare('SELECT COALESCE(MAX(position), 0) FROM events').pluck(),
+    };
+    // Created once: better-sqlite3 turns the inner one into a SAVEPOINT when called inside the outer.
+    this.commitBatch = this.db.transaction((batch: PendingAppend[], recordedAt: string) => this.commitBatchNow(batch, recordedAt));
+    this.appendInSavepoint = this.db.transaction((pending: PendingAppend, recordedAt: string) => this.appendNow(pending, recordedAt));
+    this.checkpointer = new Checkpointer(file);
+  }
+
+  private readonly view: AppendView = {
+    streamRevision: (stream) => this.revisionOf(stream),
+    findEvent: (id) => this.stmt.findById.get(id) as { stream: string; revision: number } | undefined,
+    readRange: (stream, from, count) =>
+      (this.stmt.range.all(stream, from, from + count - 1, count) as EventRow[]).map(rowToEvent),
+  };
+
+  append(stream: string, events: EventToAppend[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
+    return new Promise((resolve, reject) => {
+      this.assertOpen();
+      validateStreamName(stream);
+      const expected = validateExpectedRevision(options?.expectedRevision);
+      const prepared = prepareEvents(events);
+      this.queue.push({ stream, events: prepared, expected, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(this.flush);
+      }
+    });
+  }
+
+  /** One transaction for everything queued since the last flush: one fsync for many writers. */
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    let outcomes: Outcome[];
+    try {
+      outcomes = this.commitBatch(batch, this.now().toISOString());
+      this.lastCommitError = undefined;
+    } catch (error) {
+      this.lastCommitError = (error as Error).message;
+      const failure = new StoreUnavailableError(`commit failed: ${this.lastCommitError}`, { cause: error });
+      for (const pending of batch) pending.reject(failure);
+      return;
+    }
+    let bytes = 0;
+    outcomes.forEach((outcome, index) => {
+      if (outcome.ok) {
+        bytes += outcome.bytes;
+        batch[index]!.resolve(outcome.result);
+      } else batch[index]!.reject(outcome.error);
+    });
+    if (bytes > 0) {
+      this.signal.notify();
+      this.checkpointer.noteCommit(bytes);
+    }
+  };
+
+  private commitBatchNow(batch: PendingAppend[], recordedAt: string): Outcome[] {
+    return batch.map((pending): Outcome => {
+      try {
+        return this.appendInSavepoint(pending, recordedAt);
+      } catch (error) {
+        // Some SQLite errors (disk full, I/O) roll back the whole transaction: then the batch fails.
+        if (!this.db.inTransaction) throw error;
+        return { ok: false, error };
+      }
+    });
+  }
+
+  private appendNow(pending: PendingAppend, recordedAt: string): Outcome {
+      const { stream, events, expected } = pending;
+      const plan = planAppend(this.view, stream, events, expected);
+      if (plan.kind === 'replay') return { ok: true, result: plan.result, bytes: 0 };
+      let bytes = 0;
+      const stored = events.map((event, index): StoredEvent => {
+        const revision = plan.firstRevision + index;
+        const position = this.insert(stream, revision, event, recordedAt);
+        bytes += event.dataJson.length + event.metadataJson.length;
+        return {
+          id: event.id,
+          stream,
+          revision,
+          position,
+          type: event.type,
+          data: JSON.parse(event.dataJson),
+          metadata: JSON.parse(event.metadataJson),
+          recordedAt,
+        };
+      });
+      const last = stored[stored.length - 1]!;
+      return { ok: true, result: { nextRevision: last.revision, position: last.position, events: stored, idempotentReplay: false }, bytes };
+  }
+
+  private insert(stream: string, revision: number, event: PreparedEvent, recordedAt: string): number {
+    try {
+      const info = this.stmt.insert.run(event.id, stream, revision, event.type, event.dataJson, event.metadataJson, recordedAt);
+      return Number(info.lastInsertRowid);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'SQLITE_CONSTRAINT_UNIQUE' && String((error as Error).message).includes('event_id')) {
+        throw new DuplicateEventIdError(event.id);
+      }
+      throw error;
+    }
+  }
+
+  async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncGenerator<StoredEvent> {
+    this.assertOpen();
+    validateStreamName(stream);
+    const backwards = options.direction === 'backwards';
+    let low = backwards ? (options.to ?? 0) : (options.from ?? 0);
+    let high = backwards ? (options.from ?? Number.MAX_SAFE_INTEGER) : (options.to ?? Number.MAX_SAFE_INTEGER);
+    while (low <= high) {
+      this.assertOpen();
+      const rows = (backwards ? this.stmt.rangeBackwards : this.stmt.range).all(stream, low, high, PAGE_SIZE) as EventRow[];
+      for (const row of rows) yield rowToEvent(row);
+      if (rows.length < PAGE_SIZE) return;
+      const lastRevision = rows[rows.length - 1]![3];
+      if (backwards) high = lastRevision - 1;
+      else low = lastRevision + 1;
+    }
+  }
+
+  readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
+    this.assertOpen();
+    if (options.streamPrefix !== undefined) validateStreamName(options.streamPrefix, 'streamPrefix');
+    return readAllInPages(this.readPage, options);
+  }
+
+  subscribe(options: SubscribeOptions): Subscription {
+    this.assertOpen();
+    if (options.streamPrefix !== undefined) validateStreamName(options.streamPrefix, 'streamPrefix');
+    return new CatchUpSubscription(this.readPage, this.signal, options.fromPosition, options.streamPrefix);
+  }
+
+  async streamRevision(stream: string): Promise<StreamRevision> {
+    this.assertOpen();
+    return this.revisionOf(validateStreamName(stream));
+  }
+
+  async headPosition(): Promise<number> {
+    this.assertOpen();
+    return this.stmt.head.get() as number;
+  }
+
+  async health(): Promise<StoreHealth> {
+    if (this.closed) return { ok: false, adapter: 'sqlite', detail: 'closed' };
+    try {
+      const headPosition = this.stmt.head.get() as number;
+      if (this.lastCommitError) return { ok: false, adapter: 'sqlite', headPosition, detail: `last commit failed: ${this.lastCommitError}` };
+      return { ok: true, adapter: 'sqlite', headPosition };
+    } catch (error) {
+      return { ok: false, adapter: 'sqlite', detail: (error as Error).message };
+    }
+  }
+
+  /** Commits what is queued, stops the checkpointer (after a last checkpoint) and closes the file. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.signal.notify();
+    await this.checkpointer.close();
+    this.db.close();
+  }
+
+  private readonly readPage = (fromPosition: number, limit: number, prefix: string | undefined): StoredEvent[] => {
+    this.assertOpen();
+    const rows = (
+      prefix === undefined ? this.stmt.page.all(fromPosition, limit) : this.stmt.pageWithPrefix.all(fromPosition, prefix.length, prefix, limit)
+    ) as EventRow[];
+    return rows.map(rowToEvent);
+  };
+
+  private revisionOf(stream: string): StreamRevision {
+    const revision = this.stmt.revision.get(stream) as number | null;
+    return revision === null ? 'no_stream' : revision;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreClosedError();
+  }
+}

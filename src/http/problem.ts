@@ -1,0 +1,42 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+/** RFC 9457 problem details, with our stable `code`; the request id is added when sent. */
+export interface Problem {
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  /** Members that say more about this kind of problem (e.g. currentState, allowedSteps). */
+  extensions?: Record<string, unknown>;
+}
+
+export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  const { extensions, ...core } = problem;
+  return reply
+    .code(problem.status)
+    .type('application/problem+json')
+    .send({ type: `urn:agreement-ledger:problem:${problem.code.toLowerCase()}`, ...core, ...extensions, requestId: reply.request.id });
+}
+
+/** One error handler for the whole app: 4xx say what was wrong, 5xx say nothing but the request id. */
+export function registerProblemHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) {
+      request.log.error({ err: error }, 'request failed');
+      return sendProblem(reply, { title: 'Internal Server Error', status, code: 'INTERNAL', detail: `Something went wrong; quote request id ${request.id}.` });
+    }
+    return sendProblem(reply, { title: titleFor(status), status, code: error.code ?? 'BAD_REQUEST', detail: error.message });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, { title: 'Not Found', status: 404, code: 'ROUTE_NOT_FOUND', detail: `No route ${request.method} ${request.url}` }),
+  );
+}
+
+function titleFor(status: number): string {
+  const titles: Record<number, string> = {
+    400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict',
+    412: 'Precondition Failed', 413: 'Content Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Content', 429: 'Too Many Requests',
+  };
+  return titles[status] ?? 'Client Error';
+}
