@@ -78,6 +78,8 @@ export interface StoreHealth {
   adapter: string;
   /** The last global position, when the store can be read. */
   headPosition?: number;
+  /** What an acknowledged append survives, where the adapter has a choice (SQLite: FULL or NORMAL). */
+  durability?: string;
   detail?: string;
 }
 

@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
  * Runs WAL checkpoints on a connection of its own in a worker thread. SQLite's automatic
  * checkpoint runs inside the committing writer and stalled it for tens of milliseconds at a
  * time here; a PASSIVE checkpoint from another connection copies pages while the writer goes on.
+ * Frequent small rounds keep the WAL short, so the writer's top-up (see sqlite.ts) stays small.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -14,7 +15,13 @@ db.pragma('busy_timeout = 5000');
 parentPort.on('message', (message) => {
   if (message === 'close') { db.close(); parentPort.close(); return; }
   try {
-    const [result] = db.pragma('wal_checkpoint(PASSIVE)');
+    // The writer keeps appending meanwhile; go round again until the whole WAL is copied, so the
+    // next commit can start the WAL from the beginning instead of growing it.
+    let result;
+    for (let round = 0; round < 20; round++) {
+      [result] = db.pragma('wal_checkpoint(PASSIVE)');
+      if (result.log === result.checkpointed) break;
+    }
     parentPort.postMessage({ ok: true, result });
   } catch (error) {
     parentPort.postMessage({ ok: false, error: String(error && error.message || error) });
@@ -31,7 +38,8 @@ export interface CheckpointResult {
 export class Checkpointer {
   private readonly worker: Worker;
   private inFlight = false;
-  private pendingBytes = 0;
+  private pendingCommits = 0;
+  private lastRequestAt = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private exited: Promise<void>;
   lastResult: CheckpointResult | undefined;
@@ -39,7 +47,14 @@ export class Checkpointer {
   completed = 0;
 
   /** Checkpoint after this many bytes of appended JSON, or when writes pause for `idleMs`. */
-  constructor(file: string, private readonly thresholdBytes = 4 * 1024 * 1024, private readonly idleMs = 500) {
+  constructor(
+    file: string,
+    /** Told when the worker has copied the WAL up to where it was when its last round began. */
+    private readonly onCopied: () => void,
+    /** At most one checkpoint round per interval while commits keep coming; one more when they pause. */
+    private readonly intervalMs = 100,
+    private readonly idleMs = 300,
+  ) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, driver } });
     this.worker.unref();
@@ -47,27 +62,30 @@ export class Checkpointer {
     this.worker.on('message', (message: { ok: boolean; result?: CheckpointResult; error?: string }) => {
       this.inFlight = false;
       this.completed++;
-      if (message.ok) this.lastResult = message.result;
-      else this.lastError = message.error;
+      if (message.ok) {
+        this.lastResult = message.result;
+        this.onCopied();
+      } else this.lastError = message.error;
     });
     this.worker.on('error', (error) => {
       this.lastError = error.message;
     });
   }
 
-  /** Called after each commit with the bytes it wrote. */
-  noteCommit(bytes: number): void {
-    this.pendingBytes += bytes;
-    if (this.pendingBytes >= this.thresholdBytes) this.request();
+  /** Called after each commit that wrote something. */
+  noteCommit(): void {
+    this.pendingCommits++;
+    if (performance.now() - this.lastRequestAt >= this.intervalMs) this.request();
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => this.request(), this.idleMs);
     this.idleTimer.unref();
   }
 
   request(): void {
-    if (this.inFlight || this.pendingBytes === 0) return;
+    if (this.inFlight || this.pendingCommits === 0) return;
     this.inFlight = true;
-    this.pendingBytes = 0;
+    this.pendingCommits = 0;
+    this.lastRequestAt = performance.now();
     this.worker.postMessage('checkpoint');
   }
 

@@ -26,7 +26,7 @@ interface PendingAppend {
   reject: (error: unknown) => void;
 }
 
-type Outcome = { ok: true; result: AppendResult; bytes: number } | { ok: false; error: unknown };
+type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
 
 /**
  * The embedded default: one durable SQLite file. Appends are group-committed: every append that
@@ -42,6 +42,13 @@ export class SqliteEventStore implements EventStore {
   private flushScheduled = false;
   private closed = false;
   private lastCommitError: string | undefined;
+  /**
+   * The worker's checkpoint races the writer, so under steady writes the WAL is never fully copied
+   * when a commit starts, and SQLite only restarts the WAL at such a moment. Once the worker has
+   * copied the bulk, the writer copies the small remainder itself before its next commit.
+   */
+  private topUpCheckpoint = false;
+  private readonly durability: Synchronous;
   private readonly commitBatch: (batch: PendingAppend[], recordedAt: string) => Outcome[];
   private readonly appendInSavepoint: (pending: PendingAppend, recordedAt: string) => Outcome;
 
@@ -61,7 +68,8 @@ export class SqliteEventStore implements EventStore {
     mkdirSync(dirname(file), { recursive: true });
     try {
       this.db = new Database(file);
-      configureConnection(this.db, options.synchronous ?? 'FULL');
+      this.durability = options.synchronous ?? 'FULL';
+      configureConnection(this.db, this.durability);
       migrate(this.db);
     } catch (error) {
       if (error instanceof EventStoreError) throw error;
@@ -87,7 +95,7 @@ export class SqliteEventStore implements EventStore {
     // Created once: better-sqlite3 turns the inner one into a SAVEPOINT when called inside the outer.
     this.commitBatch = this.db.transaction((batch: PendingAppend[], recordedAt: string) => this.commitBatchNow(batch, recordedAt));
     this.appendInSavepoint = this.db.transaction((pending: PendingAppend, recordedAt: string) => this.appendNow(pending, recordedAt));
-    this.checkpointer = new Checkpointer(file);
+    this.checkpointer = new Checkpointer(file, () => (this.topUpCheckpoint = true));
   }
 
   private readonly view: AppendView = {
@@ -119,6 +127,10 @@ export class SqliteEventStore implements EventStore {
     if (batch.length === 0) return;
     let outcomes: Outcome[];
     try {
+      if (this.topUpCheckpoint) {
+        this.topUpCheckpoint = false;
+        this.db.pragma('wal_checkpoint(PASSIVE)');
+      }
       outcomes = this.commitBatch(batch, this.now().toISOString());
       this.lastCommitError = undefined;
     } catch (error) {
@@ -127,16 +139,16 @@ export class SqliteEventStore implements EventStore {
       for (const pending of batch) pending.reject(failure);
       return;
     }
-    let bytes = 0;
+    let wrote = false;
     outcomes.forEach((outcome, index) => {
       if (outcome.ok) {
-        bytes += outcome.bytes;
+        wrote ||= !outcome.result.idempotentReplay;
         batch[index]!.resolve(outcome.result);
       } else batch[index]!.reject(outcome.error);
     });
-    if (bytes > 0) {
+    if (wrote) {
       this.signal.notify();
-      this.checkpointer.noteCommit(bytes);
+      this.checkpointer.noteCommit();
     }
   };
 
@@ -153,27 +165,17 @@ export class SqliteEventStore implements EventStore {
   }
 
   private appendNow(pending: PendingAppend, recordedAt: string): Outcome {
-      const { stream, events, expected } = pending;
-      const plan = planAppend(this.view, stream, events, expected);
-      if (plan.kind === 'replay') return { ok: true, result: plan.result, bytes: 0 };
-      let bytes = 0;
-      const stored = events.map((event, index): StoredEvent => {
-        const revision = plan.firstRevision + index;
-        const position = this.insert(stream, revision, event, recordedAt);
-        bytes += event.dataJson.length + event.metadataJson.length;
-        return {
-          id: event.id,
-          stream,
-          revision,
-          position,
-          type: event.type,
-          data: JSON.parse(event.dataJson),
-          metadata: JSON.parse(event.metadataJson),
-          recordedAt,
-        };
-      });
-      const last = stored[stored.length - 1]!;
-      return { ok: true, result: { nextRevision: last.revision, position: last.position, events: stored, idempotentReplay: false }, bytes };
+    const { stream, events, expected } = pending;
+    const plan = planAppend(this.view, stream, events, expected);
+    if (plan.kind === 'replay') return { ok: true, result: plan.result };
+    const stored = events.map((event, index): StoredEvent => {
+      const revision = plan.firstRevision + index;
+      const position = this.insert(stream, revision, event, recordedAt);
+      const { id, type, dataJson, metadataJson } = event;
+      return { id, stream, revision, position, type, data: JSON.parse(dataJson), metadata: JSON.parse(metadataJson), recordedAt };
+    });
+    const last = stored[stored.length - 1]!;
+    return { ok: true, result: { nextRevision: last.revision, position: last.position, events: stored, idempotentReplay: false } };
   }
 
   private insert(stream: string, revision: number, event: PreparedEvent, recordedAt: string): number {
@@ -233,7 +235,7 @@ export class SqliteEventStore implements EventStore {
     try {
       const headPosition = this.stmt.head.get() as number;
       if (this.lastCommitError) return { ok: false, adapter: 'sqlite', headPosition, detail: `last commit failed: ${this.lastCommitError}` };
-      return { ok: true, adapter: 'sqlite', headPosition };
+      return { ok: true, adapter: 'sqlite', headPosition, durability: this.durability };
     } catch (error) {
       return { ok: false, adapter: 'sqlite', detail: (error as Error).message };
     }
