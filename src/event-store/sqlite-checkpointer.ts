@@ -49,8 +49,8 @@ export class Checkpointer {
   /** Checkpoint after this many bytes of appended JSON, or when writes pause for `idleMs`. */
   constructor(
     file: string,
-    /** Told when the worker has copied the WAL up to where it was when its last round began. */
-    private readonly onCopied: () => void,
+    /** Told, with the WAL's length in frames, when the worker has copied all of it that it saw. */
+    private readonly onCopied: (walFrames: number) => void,
     /** At most one checkpoint round per interval while commits keep coming; one more when they pause. */
     private readonly intervalMs = 100,
     private readonly idleMs = 300,
@@ -64,7 +64,7 @@ export class Checkpointer {
       this.completed++;
       if (message.ok) {
         this.lastResult = message.result;
-        this.onCopied();
+        if (message.result) this.onCopied(message.result.log);
       } else this.lastError = message.error;
     });
     this.worker.on('error', (error) => {
@@ -92,7 +92,10 @@ export class Checkpointer {
   async close(): Promise<void> {
     clearTimeout(this.idleTimer);
     this.worker.postMessage('close');
-    await Promise.race([this.exited, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    // A timer that keeps the process alive until the worker has closed its connection (it is unref'd).
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.exited, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
+    clearTimeout(timer);
     await this.worker.terminate();
   }
 }

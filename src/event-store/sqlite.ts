@@ -26,6 +26,12 @@ interface PendingAppend {
   reject: (error: unknown) => void;
 }
 
+/**
+ * A top-up costs the writer an fsync of the database file, so it is only worth it once the WAL is
+ * long: 1,024 frames of 4 KiB, 4 MiB. Below that the WAL restarts whenever writes pause.
+ */
+const TOP_UP_AFTER_WAL_FRAMES = 1024;
+
 type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
 
 /**
@@ -95,7 +101,7 @@ export class SqliteEventStore implements EventStore {
     // Created once: better-sqlite3 turns the inner one into a SAVEPOINT when called inside the outer.
     this.commitBatch = this.db.transaction((batch: PendingAppend[], recordedAt: string) => this.commitBatchNow(batch, recordedAt));
     this.appendInSavepoint = this.db.transaction((pending: PendingAppend, recordedAt: string) => this.appendNow(pending, recordedAt));
-    this.checkpointer = new Checkpointer(file, () => (this.topUpCheckpoint = true));
+    this.checkpointer = new Checkpointer(file, (walFrames) => (this.topUpCheckpoint ||= walFrames >= TOP_UP_AFTER_WAL_FRAMES));
   }
 
   private readonly view: AppendView = {
@@ -134,6 +140,7 @@ export class SqliteEventStore implements EventStore {
       outcomes = this.commitBatch(batch, this.now().toISOString());
       this.lastCommitError = undefined;
     } catch (error) {
+      if (batch.length === 1 && error instanceof EventStoreError) return batch[0]!.reject(error);
       this.lastCommitError = (error as Error).message;
       const failure = new StoreUnavailableError(`commit failed: ${this.lastCommitError}`, { cause: error });
       for (const pending of batch) pending.reject(failure);
@@ -153,6 +160,8 @@ export class SqliteEventStore implements EventStore {
   };
 
   private commitBatchNow(batch: PendingAppend[], recordedAt: string): Outcome[] {
+    // A lone append needs no savepoint: if it fails, the whole transaction rolls back (see flush).
+    if (batch.length === 1) return [this.appendNow(batch[0]!, recordedAt)];
     return batch.map((pending): Outcome => {
       try {
         return this.appendInSavepoint(pending, recordedAt);
