@@ -51,7 +51,8 @@ export class Checkpointer {
     file: string,
     /** Told, with the WAL's length in frames, when the worker has copied all of it that it saw. */
     private readonly onCopied: (walFrames: number) => void,
-    /** At most one checkpoint round per interval while commits keep coming; one more when they pause. */
+    /** A round after this many commits or this long, whichever comes first; one more when writes pause. */
+    private readonly everyCommits = 64,
     private readonly intervalMs = 100,
     private readonly idleMs = 300,
   ) {
@@ -75,7 +76,7 @@ export class Checkpointer {
   /** Called after each commit that wrote something. */
   noteCommit(): void {
     this.pendingCommits++;
-    if (performance.now() - this.lastRequestAt >= this.intervalMs) this.request();
+    if (this.pendingCommits >= this.everyCommits || performance.now() - this.lastRequestAt >= this.intervalMs) this.request();
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => this.request(), this.idleMs);
     this.idleTimer.unref();

@@ -28,9 +28,9 @@ interface PendingAppend {
 
 /**
  * A top-up costs the writer an fsync of the database file, so it is only worth it once the WAL is
- * long: 1,024 frames of 4 KiB, 4 MiB. Below that the WAL restarts whenever writes pause.
+ * long: 256 frames of 4 KiB, 1 MiB. Below that the WAL restarts whenever writes pause.
  */
-const TOP_UP_AFTER_WAL_FRAMES = 1024;
+const TOP_UP_AFTER_WAL_FRAMES = 256;
 
 type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
 

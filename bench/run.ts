@@ -1,0 +1,24 @@
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { printTable, type Figure } from './harness.js';
+import { runStoreBench } from './store.js';
+
+/**
+ * `npm run bench [-- --quick]`: every benchmark, each figure a median of paired rounds against a
+ * baseline measured in the same run. Writes bench/results.json and prints a table. Timings are
+ * reported, never asserted: CI runs the quick mode as a smoke test only.
+ */
+const quick = process.argv.includes('--quick');
+const sections: Array<{ title: string; figures: Figure[] }> = [];
+
+sections.push({ title: 'Event store, FULL (default durability)', figures: await runStoreBench({ quick, synchronous: 'FULL' }) });
+if (!quick) sections.push({ title: 'Event store, NORMAL', figures: await runStoreBench({ quick, synchronous: 'NORMAL' }) });
+
+const machine = { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+for (const section of sections) printTable(section.title, section.figures);
+console.log(`\nmachine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}; ${quick ? 'quick' : 'full'} run`);
+writeFileSync(
+  join(import.meta.dirname, 'results.json'),
+  `${JSON.stringify({ measuredAt: new Date().toISOString(), quick, machine, sections }, null, 2)}\n`,
+);
