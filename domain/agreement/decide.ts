@@ -1,0 +1,74 @@
+import { refuse } from '../shared/errors.js';
+import type { AgreementCommand, RegisterAgreementInput } from './commands.js';
+import type { AgreementEvent, AgreementRegisteredData, StepData } from './events.js';
+import { defaultBinding } from './kinds.js';
+import { chronologyViolation, fieldRuleViolation, historyViolation, machineRefusal } from './rules.js';
+import { applyChanges, type AgreementState, type RecordedStep } from './state.js';
+import { STEPS, type StepName } from './steps.js';
+
+/**
+ * Decides what a command means for an agreement as it stands: the events to record, or a
+ * refusal that says why (DomainError). Pure: ids, clock and actor come from the caller.
+ */
+export function decide(command: AgreementCommand, state: AgreementState): AgreementEvent[] {
+  if (command.type === 'RegisterAgreement') return [register(command.input, state)];
+  const registration = state.registration;
+  if (!registration) throw refuse.notFound('AGREEMENT_NOT_FOUND', 'no agreement is registered under this id');
+  switch (command.type) {
+    case 'RecordStep':
+      return [recordStep(command.step, command.data, state)];
+    case 'CorrectStep': {
+      const target = findStep(state, command.input.eventId);
+      const corrected = state.steps.map((step) => (step === target ? { ...step, data: applyChanges(step.data, command.input.changes) } : step));
+      assertHistoryHolds(registration, corrected, 'correction');
+      return [{ type: 'StepCorrected', data: { correctedEventId: target.eventId, changes: command.input.changes, reason: command.input.reason } }];
+    }
+    case 'WithdrawStep': {
+      const target = findStep(state, command.input.eventId);
+      const remaining = state.steps.map((step) => (step === target ? { ...step, withdrawn: { eventId: 'pending', reason: command.input.reason } } : step));
+      assertHistoryHolds(registration, remaining, 'withdrawal');
+      return [{ type: 'StepWithdrawn', data: { withdrawnEventId: target.eventId, reason: command.input.reason } }];
+    }
+  }
+}
+
+function register(input: RegisterAgreementInput, state: AgreementState): AgreementEvent {
+  if (state.registration) {
+    throw refuse.conflict('AGREEMENT_EXISTS', `agreement ${input.agreementId} is already registered`, { agreementId: input.agreementId });
+  }
+  const binding = input.binding ?? defaultBinding(input.kind);
+  if (binding === undefined) {
+    throw refuse.invalid('BINDING_REQUIRED', `binding: ${input.kind} is not a known kind, so say whether it is legally binding`, { field: 'binding' });
+  }
+  const parties = new Set(input.parties.map((party) => party.toLowerCase()));
+  if (parties.size !== input.parties.length) throw refuse.invalid('DUPLICATE_PARTY', 'parties: each party is named once', { field: 'parties' });
+  const links = input.links ?? {};
+  const self = [links.amends, links.supersedes, ...(links.negotiatedWith ?? [])].includes(input.agreementId);
+  if (self) throw refuse.invalid('SELF_LINK', 'links: an agreement cannot amend, supersede or be negotiated with itself', { field: 'links' });
+  const data: AgreementRegisteredData = { ...input, binding, links };
+  return { type: 'AgreementRegistered', data };
+}
+
+function recordStep(step: StepName, input: StepData, state: AgreementState): AgreementEvent {
+  // A planned meeting is not yet a fact: it is tentative whether or not the caller said so.
+  const data: StepData = input.meetingStatus === 'planned' && input.tentative === undefined ? { ...input, tentative: true } : input;
+  const problem = fieldRuleViolation(step, data) ?? machineRefusal(state.machine, step, data) ?? chronologyViolation(step, data, state.steps);
+  if (problem) throw problem;
+  return { type: STEPS[step].type, data };
+}
+
+function findStep(state: AgreementState, eventId: string): RecordedStep {
+  const target = state.steps.find((step) => step.eventId === eventId);
+  if (!target) throw refuse.notFound('STEP_NOT_FOUND', `eventId: no step ${eventId} on this agreement`, { field: 'eventId' });
+  if (target.withdrawn) throw refuse.conflict('STEP_WITHDRAWN', `eventId: step ${eventId} was withdrawn; record it anew instead`, { field: 'eventId' });
+  return target;
+}
+
+function assertHistoryHolds(registration: AgreementRegisteredData, steps: RecordedStep[], what: string): void {
+  const problem = historyViolation(registration, steps);
+  if (problem) {
+    throw refuse.rule('CORRECTION_BREAKS_HISTORY', `the ${what} would leave a history the lifecycle refuses: ${problem.message}`, {
+      cause: { code: problem.code, ...problem.details },
+    });
+  }
+}

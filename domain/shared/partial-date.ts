@@ -1,0 +1,125 @@
+/**
+ * A date exactly as precise as its source: "2008", "2014-10", "2021-Q4", "2021-H1",
+ * "2021-autumn", "2019-03-26", or an interval "2019-11-18/2019-11-19" (also of months).
+ *
+ * Every partial date covers an interval of days [start, end]. Comparisons are three-valued:
+ * "2019" is neither before nor after "2019-03"; they overlap, and we never pretend otherwise.
+ */
+
+export type Precision = 'year' | 'half' | 'quarter' | 'season' | 'month' | 'day' | 'interval';
+
+export interface PartialDate {
+  /** The canonical text, as stored in events. */
+  text: string;
+  precision: Precision;
+  /** First day it may mean, YYYY-MM-DD. */
+  start: string;
+  /** Last day it may mean, YYYY-MM-DD. */
+  end: string;
+}
+
+export type Comparison = 'before' | 'after' | 'same' | 'overlapping';
+
+export type ParseResult = { ok: true; date: PartialDate } | { ok: false; rule: string };
+
+export const PARTIAL_DATE_FORMS =
+  'YYYY, YYYY-MM, YYYY-Qn, YYYY-Hn, YYYY-spring|summer|autumn|winter, YYYY-MM-DD, or an interval START/END of days or months';
+
+const YEAR = /^(\d{4})$/;
+const MONTH = /^(\d{4})-(\d{2})$/;
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const QUARTER = /^(\d{4})-Q([1-4])$/;
+const HALF = /^(\d{4})-H([12])$/;
+const SEASON = /^(\d{4})-(spring|summer|autumn|winter)$/;
+
+/**
+ * Seasons are meteorological, northern hemisphere. "Winter 2021" is read in both senses people
+ * use (January-February 2021 and December 2021-February 2022), so it spans 2021-01-01..2022-02-28.
+ */
+const SEASONS: Record<string, [number, number]> = { spring: [3, 5], summer: [6, 8], autumn: [9, 11] };
+
+export function parsePartialDate(input: string): ParseResult {
+  const text = input.trim();
+  const slash = text.indexOf('/');
+  if (slash >= 0) return parseInterval(text.slice(0, slash), text.slice(slash + 1));
+  return parseSingle(text);
+}
+
+function parseSingle(text: string): ParseResult {
+  let match: RegExpExecArray | null;
+  if ((match = YEAR.exec(text))) {
+    const year = Number(match[1]);
+    return checkedYear(year) ?? ok(text, 'year', day(year, 1, 1), day(year, 12, 31));
+  }
+  if ((match = MONTH.exec(text))) {
+    const [year, month] = [Number(match[1]), Number(match[2])];
+    if (month < 1 || month > 12) return { ok: false, rule: `month ${match[2]} does not exist` };
+    return checkedYear(year) ?? ok(text, 'month', day(year, month, 1), day(year, month, daysIn(year, month)));
+  }
+  if ((match = DAY.exec(text))) {
+    const [year, month, dd] = [Number(match[1]), Number(match[2]), Number(match[3])];
+    if (month < 1 || month > 12 || dd < 1 || dd > daysIn(year, month)) return { ok: false, rule: `${text} is not a day of the calendar` };
+    return checkedYear(year) ?? ok(text, 'day', text, text);
+  }
+  if ((match = QUARTER.exec(text))) {
+    const [year, quarter] = [Number(match[1]), Number(match[2])];
+    const first = (quarter - 1) * 3 + 1;
+    return checkedYear(year) ?? ok(text, 'quarter', day(year, first, 1), day(year, first + 2, daysIn(year, first + 2)));
+  }
+  if ((match = HALF.exec(text))) {
+    const [year, half] = [Number(match[1]), Number(match[2])];
+    return checkedYear(year) ?? ok(text, 'half', day(year, half === 1 ? 1 : 7, 1), day(year, half === 1 ? 6 : 12, half === 1 ? 30 : 31));
+  }
+  if ((match = SEASON.exec(text))) {
+    const year = Number(match[1]);
+    const season = match[2]!;
+    if (season === 'winter') return checkedYear(year) ?? ok(text, 'season', day(year, 1, 1), day(year + 1, 2, daysIn(year + 1, 2)));
+    const [from, to] = SEASONS[season]!;
+    return checkedYear(year) ?? ok(text, 'season', day(year, from, 1), day(year, to, daysIn(year, to)));
+  }
+  return { ok: false, rule: `must be one of: ${PARTIAL_DATE_FORMS}` };
+}
+
+function parseInterval(left: string, right: string): ParseResult {
+  const from = parseSingle(left);
+  const to = parseSingle(right);
+  if (!from.ok) return from;
+  if (!to.ok) return to;
+  const kinds = new Set([from.date.precision, to.date.precision]);
+  if (kinds.size !== 1 || !(kinds.has('day') || kinds.has('month'))) {
+    return { ok: false, rule: 'an interval joins two days (2019-11-18/2019-11-19) or two months (2020-01/2020-03)' };
+  }
+  if (from.date.start >= to.date.start) return { ok: false, rule: 'an interval must end after it starts' };
+  return ok(`${from.date.text}/${to.date.text}`, 'interval', from.date.start, to.date.end);
+}
+
+/** Three-valued: 'before' and 'after' only when certain; 'same' for the same single day. */
+export function comparePartialDates(a: PartialDate, b: PartialDate): Comparison {
+  if (a.end < b.start) return 'before';
+  if (a.start > b.end) return 'after';
+  if (a.start === a.end && a.start === b.start && b.start === b.end) return 'same';
+  return 'overlapping';
+}
+
+/** Parses text known to be valid (it was validated when the event was recorded). */
+export function partialDate(text: string): PartialDate {
+  const parsed = parsePartialDate(text);
+  if (!parsed.ok) throw new Error(`invalid partial date '${text}': ${parsed.rule}`);
+  return parsed.date;
+}
+
+function ok(text: string, precision: Precision, start: string, end: string): ParseResult {
+  return { ok: true, date: { text, precision, start, end } };
+}
+
+function checkedYear(year: number): ParseResult | undefined {
+  return year < 1900 || year > 2199 ? { ok: false, rule: `year ${year} is outside 1900-2199` } : undefined;
+}
+
+function daysIn(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+function day(year: number, month: number, dayOfMonth: number): string {
+  return `${year}-${String(month).padStart(2, '0')}-${String(dayOfMonth).padStart(2, '0')}`;
+}

@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import {
+  decide, evolve, initialState, rehydrate, type AgreementCommand, type AgreementEvent, type AgreementState, type RecordedEvent,
+} from '../../domain/agreement/index.js';
+import { VersionConflictError } from '../event-store/errors.js';
+import type { EventStore, StoredEvent } from '../event-store/port.js';
+import { StateCache } from './state-cache.js';
+
+export interface CommandMetadata {
+  /** Who asked: the token's name. */
+  actor: string;
+  /** Unique per command; a retried command with the same id writes nothing twice. */
+  commandId: string;
+  correlationId?: string;
+  causationId?: string;
+}
+
+export interface CommandResult {
+  events: StoredEvent[];
+  state: AgreementState;
+  revision: number;
+  /** The command had been carried out before (same command id); nothing new was written. */
+  replayed: boolean;
+}
+
+export const streamFor = (agreementId: string) => `agreement-${agreementId}`;
+
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Read, decide, append: the one path every write takes. The folded state is cached by stream
+ * revision, so a write costs one decision and one append, not a replay of the whole stream.
+ * Without `expectedRevision` a conflict with a concurrent writer is retried on fresh state;
+ * with it (If-Match) the conflict goes back to the caller.
+ */
+export class CommandHandler {
+  constructor(
+    private readonly store: EventStore,
+    private readonly cache = new StateCache(10_000),
+  ) {}
+
+  async handle(agreementId: string, command: AgreementCommand, metadata: CommandMetadata, expectedRevision?: number): Promise<CommandResult> {
+    const stream = streamFor(agreementId);
+    for (let attempt = 1; ; attempt++) {
+      const { state, revision } = await this.load(agreementId);
+      if (expectedRevision !== undefined && expectedRevision !== revision) {
+        throw new VersionConflictError(stream, expectedRevision, revision < 0 ? 'no_stream' : revision);
+      }
+      const firstId = eventIdFor(metadata.commandId, 0);
+      if (recordsEvent(state, firstId)) return this.replay(agreementId, firstId);
+      const decided = decide(command, state);
+      try {
+        const result = await this.store.append(stream, toStored(decided, metadata), {
+          expectedRevision: revision < 0 ? 'no_stream' : revision,
+        });
+        if (result.idempotentReplay) return this.replay(agreementId, firstId);
+        const next = result.events.reduce((folded, event) => evolve(folded, toRecorded(event)), state);
+        this.cache.set(agreementId, { state: next, revision: result.nextRevision });
+        return { events: result.events, state: next, revision: result.nextRevision, replayed: false };
+      } catch (error) {
+        this.cache.forget(agreementId);
+        if (!(error instanceof VersionConflictError) || expectedRevision !== undefined || attempt >= MAX_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  /** The answer to a command carried out before: the events it wrote, and the agreement as it stands now. */
+  private async replay(agreementId: string, firstId: string): Promise<CommandResult> {
+    this.cache.forget(agreementId);
+    const { state, revision } = await this.load(agreementId);
+    const events: StoredEvent[] = [];
+    for await (const event of this.store.readStream(streamFor(agreementId))) if (event.id === firstId) events.push(event);
+    return { events, state, revision, replayed: true };
+  }
+
+  /** The agreement as it stands and its revision (-1: no stream). */
+  async load(agreementId: string): Promise<{ state: AgreementState; revision: number }> {
+    const cached = this.cache.get(agreementId);
+    const stream = streamFor(agreementId);
+    if (cached) {
+      // A cheap check that nobody else (another process, an import) wrote since we cached it.
+      const head = await this.store.streamRevision(stream);
+      if (head === cached.revision) return cached;
+    }
+    const events: RecordedEvent[] = [];
+    let revision = -1;
+    for await (const event of this.store.readStream(stream)) {
+      events.push(toRecorded(event));
+      revision = event.revision;
+    }
+    const loaded = { state: revision < 0 ? initialState : rehydrate(events), revision };
+    if (revision >= 0) this.cache.set(agreementId, loaded);
+    return loaded;
+  }
+}
+
+/** Whether the agreement's history holds an event with this id (a step, a correction or a withdrawal). */
+function recordsEvent(state: AgreementState, eventId: string): boolean {
+  return state.steps.some(
+    (step) => step.eventId === eventId || step.withdrawn?.eventId === eventId || step.corrections.some((c) => c.eventId === eventId),
+  );
+}
+
+export function toRecorded(event: StoredEvent): RecordedEvent {
+  return { id: event.id, type: event.type, data: event.data } as unknown as RecordedEvent;
+}
+
+function toStored(events: AgreementEvent[], metadata: CommandMetadata) {
+  return events.map((event, index) => ({
+    id: eventIdFor(metadata.commandId, index),
+    type: event.type,
+    data: event.data as unknown as Record<string, never>,
+    metadata: { ...metadata },
+  }));
+}
+
+/** Event ids derived from the command id: a retried command appends the same ids, which the store replays. */
+export function eventIdFor(commandId: string, index: number): string {
+  const hex = createHash('sha256').update(`${commandId}#${index}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}

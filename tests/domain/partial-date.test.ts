@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { comparePartialDates, parsePartialDate, partialDate } from '../../domain/shared/partial-date.js';
+
+describe('partial dates: exactly as precise as the source', () => {
+  it.each([
+    ['2008', 'year', '2008-01-01', '2008-12-31'],
+    ['2014-10', 'month', '2014-10-01', '2014-10-31'],
+    ['2020-02', 'month', '2020-02-01', '2020-02-29'],
+    ['2021-Q4', 'quarter', '2021-10-01', '2021-12-31'],
+    ['2021-H1', 'half', '2021-01-01', '2021-06-30'],
+    ['2021-autumn', 'season', '2021-09-01', '2021-11-30'],
+    ['2021-winter', 'season', '2021-01-01', '2022-02-28'],
+    ['2019-03-26', 'day', '2019-03-26', '2019-03-26'],
+    ['2019-11-18/2019-11-19', 'interval', '2019-11-18', '2019-11-19'],
+    ['2020-01/2020-03', 'interval', '2020-01-01', '2020-03-31'],
+  ])('reads %s as a %s from %s to %s', (text, precision, start, end) => {
+    expect(parsePartialDate(text)).toEqual({ ok: true, date: { text, precision, start, end } });
+  });
+
+  it.each([
+    ['2021-13', 'month 13 does not exist'],
+    ['2021-02-29', 'is not a day of the calendar'],
+    ['2021-Q5', 'must be one of'],
+    ['21 March 2021', 'must be one of'],
+    ['2021-03-21T10:00', 'must be one of'],
+    ['', 'must be one of'],
+    ['1850', 'outside 1900-2199'],
+    ['2019-11-19/2019-11-18', 'must end after it starts'],
+    ['2019/2020-03', 'an interval joins two days'],
+  ])('refuses %j, saying why', (text, rule) => {
+    const parsed = parsePartialDate(text);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.rule).toContain(rule);
+  });
+
+  it.each([
+    ['2019', '2019-03', 'overlapping'],
+    ['2019-03', '2019', 'overlapping'],
+    ['2018', '2019-03', 'before'],
+    ['2019-03-26', '2019-03-21', 'after'],
+    ['2019-03-26', '2019-03-26', 'same'],
+    ['2021-Q4', '2021-10-05', 'overlapping'],
+    ['2021-Q3', '2021-10-05', 'before'],
+    ['2018-11-19/2018-11-20', '2018', 'overlapping'],
+    ['2021-autumn', '2021-08-31', 'after'],
+    ['2021-H2', '2021-Q2', 'after'],
+  ])('compares %s with %s: %s', (a, b, expected) => {
+    expect(comparePartialDates(partialDate(a), partialDate(b))).toBe(expected);
+  });
+
+  it('never says "2019" is before or after anything inside 2019', () => {
+    const year = partialDate('2019');
+    for (const inside of ['2019-01-01', '2019-06', '2019-Q4', '2019-12-31', '2019-summer']) {
+      expect(comparePartialDates(year, partialDate(inside))).toBe('overlapping');
+      expect(comparePartialDates(partialDate(inside), year)).toBe('overlapping');
+    }
+  });
+});
