@@ -1,6 +1,8 @@
 import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { CommandHandler } from './application/handle-command.js';
+import { loadDemoDataIfEmpty } from './application/demo-data.js';
 import { openEventStore } from './event-store/open.js';
 
 /** The composition root: config -> logger -> store -> app -> listen. */
@@ -17,10 +19,8 @@ async function main(): Promise<void> {
   }
   const logger = pino({ level: config.LOG_LEVEL, redact: ['req.headers.authorization'] });
   const store = openEventStore(config);
-  if (config.DEMO_DATA) {
-    // The lifecycle model that validates demo data lands with issue 3; until then the store starts as it is.
-    logger.info('DEMO_DATA=true, but no demo data is shipped yet; starting with the store as it is');
-  }
+  const handler = new CommandHandler(store);
+  if (config.DEMO_DATA) await loadDemoDataIfEmpty(store, handler, logger);
   const app = await buildApp({ store, logger });
   const address = await app.listen({ port: config.PORT, host: config.HOST });
   logger.info({ address, store: config.EVENT_STORE, file: config.EVENT_STORE === 'sqlite' ? config.databaseFile : undefined }, 'agreement-ledger is listening');

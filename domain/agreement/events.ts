@@ -14,7 +14,10 @@ export const AgreementId = z
 
 export const PartialDateText = z.string().superRefine((value, context) => {
   const parsed = parsePartialDate(value);
-  if (!parsed.ok) context.addIssue({ code: 'custom', message: `${parsed.rule} (forms: ${PARTIAL_DATE_FORMS})` });
+  if (!parsed.ok) {
+    const message = parsed.rule.includes(PARTIAL_DATE_FORMS) ? parsed.rule : `${parsed.rule} (forms: ${PARTIAL_DATE_FORMS})`;
+    context.addIssue({ code: 'custom', message });
+  }
 });
 
 const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);

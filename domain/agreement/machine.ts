@@ -69,6 +69,7 @@ export const RULES: Record<StepName, Rule[]> = {
   mandate_adopted: [{ from: ['draft', 'exploring', 'mandated'], to: 'mandated' }],
   negotiations_opened: [{ from: ['draft', 'exploring', 'mandated'], to: 'negotiating' }],
   round_held: [{ from: NEGOTIATING, to: 'negotiating', guard: 'roundIncreases' }],
+  draft_exchanged: [{ from: NEGOTIATING, to: 'negotiating' }],
   negotiations_stalled: [{ from: NEGOTIATING, to: 'negotiations_stalled' }],
   negotiations_suspended: [{ from: [...NEGOTIATING, 'negotiations_stalled'], to: 'negotiations_suspended' }],
   referred_to_political_level: [{ from: [...NEGOTIATING, ...NEGOTIATION_PAUSED] }],
@@ -112,6 +113,7 @@ export const RULES: Record<StepName, Rule[]> = {
   adopted: [{ from: [...BEFORE_SIGNATURE, 'signed', 'in_place'], to: 'in_place', guard: 'isNonBinding' }],
   endorsed: [{ from: [...BEFORE_SIGNATURE, 'signed', 'in_place'], to: 'in_place', guard: 'isNonBinding' }],
   launched: [{ from: [...BEFORE_SIGNATURE, 'signed', 'in_place'], to: 'in_place', guard: 'isNonBinding' }],
+  revised: [{ from: ['in_place'], guard: 'isNonBinding' }],
 };
 
 function buildStates() {

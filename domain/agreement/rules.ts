@@ -77,7 +77,7 @@ export function machineRefusal(machine: MachineSnapshot, step: StepName, data: S
 }
 
 const BINDING_ONLY: readonly StepName[] = ['submitted_for_consent', 'consent_given', 'ratified', 'ratification_frozen', 'concluded', 'provisionally_applied', 'entered_into_force'];
-const NON_BINDING_ONLY: readonly StepName[] = ['adopted', 'endorsed', 'launched'];
+const NON_BINDING_ONLY: readonly StepName[] = ['adopted', 'endorsed', 'launched', 'revised'];
 
 function bindingHint(step: StepName, binding: boolean): string {
   if (!binding && BINDING_ONLY.includes(step)) return ' and not legally binding, so it is adopted, endorsed or launched instead';

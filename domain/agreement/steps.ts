@@ -11,6 +11,8 @@ export const STEPS = {
   mandate_adopted: { type: 'NegotiatingMandateAdopted', rank: 2, phase: 'negotiation' },
   negotiations_opened: { type: 'NegotiationsOpened', rank: 3, phase: 'negotiation' },
   round_held: { type: 'NegotiationRoundHeld', rank: 4, phase: 'negotiation' },
+  // "The structure of the draft submitted in October 2018", "Comments from China on draft Visa Facilitation Agreement".
+  draft_exchanged: { type: 'DraftTextExchanged', rank: 4, phase: 'negotiation' },
   negotiations_stalled: { type: 'NegotiationsStalled', rank: 4, phase: 'negotiation' },
   negotiations_suspended: { type: 'NegotiationsSuspended', rank: 4, phase: 'negotiation' },
   referred_to_political_level: { type: 'ReferredToPoliticalLevel', rank: null, phase: 'negotiation' },
@@ -34,6 +36,8 @@ export const STEPS = {
   adopted: { type: 'InstrumentAdopted', rank: 13, phase: 'non_binding' },
   endorsed: { type: 'InstrumentEndorsed', rank: 13, phase: 'non_binding' },
   launched: { type: 'InstrumentLaunched', rank: 13, phase: 'non_binding' },
+  // "The EU-India Joint Action Plan was agreed in 2005 ... and revised in 2008."
+  revised: { type: 'InstrumentRevised', rank: 13, phase: 'non_binding' },
 } as const;
 
 export type StepName = keyof typeof STEPS;

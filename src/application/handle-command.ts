@@ -25,7 +25,8 @@ export interface CommandResult {
 
 export const streamFor = (agreementId: string) => `agreement-${agreementId}`;
 
-const MAX_ATTEMPTS = 5;
+/** Conflicts come only from writers in other processes (this one serialises its own); bounded. */
+const MAX_ATTEMPTS = 8;
 
 /**
  * Read, decide, append: the one path every write takes. The folded state is cached by stream
@@ -39,7 +40,27 @@ export class CommandHandler {
     private readonly cache = new StateCache(10_000),
   ) {}
 
-  async handle(agreementId: string, command: AgreementCommand, metadata: CommandMetadata, expectedRevision?: number): Promise<CommandResult> {
+  /**
+   * Commands for one agreement take turns within this process (they would only conflict);
+   * the expected-revision check still guards against writers in other processes.
+   */
+  handle(agreementId: string, command: AgreementCommand, metadata: CommandMetadata, expectedRevision?: number): Promise<CommandResult> {
+    const previous = this.turns.get(agreementId) ?? Promise.resolve();
+    const turn = previous.then(() => this.handleNow(agreementId, command, metadata, expectedRevision));
+    const settled = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.turns.set(agreementId, settled);
+    void settled.then(() => {
+      if (this.turns.get(agreementId) === settled) this.turns.delete(agreementId);
+    });
+    return turn;
+  }
+
+  private readonly turns = new Map<string, Promise<void>>();
+
+  private async handleNow(agreementId: string, command: AgreementCommand, metadata: CommandMetadata, expectedRevision?: number): Promise<CommandResult> {
     const stream = streamFor(agreementId);
     for (let attempt = 1; ; attempt++) {
       const { state, revision } = await this.load(agreementId);
@@ -60,6 +81,8 @@ export class CommandHandler {
       } catch (error) {
         this.cache.forget(agreementId);
         if (!(error instanceof VersionConflictError) || expectedRevision !== undefined || attempt >= MAX_ATTEMPTS) throw error;
+        // Jittered back-off, so that two writers that keep colliding stop doing so in lockstep.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** attempt));
       }
     }
   }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { RegisterAgreementInput, StepData, StepNameSchema, type StepName } from '../../domain/agreement/index.js';
 import { DomainError } from '../../domain/shared/errors.js';
@@ -12,7 +13,7 @@ export const DatasetStep = z.looseObject({ step: StepNameSchema }).transform((ra
   const { step, ...fields } = raw;
   const parsed = StepData.safeParse(fields);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) context.addIssue({ ...issue, message: `${issue.path.join('.')}: ${issue.message}` } as never);
+    for (const issue of parsed.error.issues) context.addIssue({ ...issue } as never);
     return z.NEVER;
   }
   return { step: step as StepName, data: parsed.data };
@@ -30,10 +31,10 @@ export interface ImportReport {
 }
 
 /**
- * Imports a dataset. Command ids are derived from the dataset position, so importing the same file
- * twice records nothing twice (the store replays the earlier appends).
+ * Imports a dataset. Command ids are derived from each agreement's id, the step's position and
+ * its content, so importing the same data twice (under any file name) records nothing twice.
  */
-export async function importDataset(handler: CommandHandler, dataset: unknown, actor: string, datasetName: string): Promise<ImportReport> {
+export async function importDataset(handler: CommandHandler, dataset: unknown, actor: string): Promise<ImportReport> {
   const report: ImportReport = {
     agreements: { registered: 0, alreadyPresent: 0, refused: 0 },
     steps: { recorded: 0, alreadyPresent: 0, refused: 0 },
@@ -55,7 +56,7 @@ export async function importDataset(handler: CommandHandler, dataset: unknown, a
     const registered = await run(report, agreementId, undefined, async () =>
       handler.handle(id, { type: 'RegisterAgreement', input: { agreementId: id, ...registration } }, {
         actor,
-        commandId: `import:${datasetName}:${id}:register`,
+        commandId: `import:${id}:register:${digest(registration)}`,
       }),
     );
     if (registered === 'refused') {
@@ -73,7 +74,7 @@ export async function importDataset(handler: CommandHandler, dataset: unknown, a
       const outcome = await run(report, agreementId, { index, step: step.data.step }, () =>
         handler.handle(id, { type: 'RecordStep', step: step.data.step, data: step.data.data }, {
           actor,
-          commandId: `import:${datasetName}:${id}:step:${index}`,
+          commandId: `import:${id}:step:${index}:${digest(rawStep)}`,
         }),
       );
       if (outcome === 'refused') report.steps.refused++;
@@ -98,6 +99,10 @@ async function run(
     report.refusals.push({ agreementId, ...where, code: error.code, reason: error.message });
     return 'refused';
   }
+}
+
+function digest(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
 }
 
 function describe(error: z.ZodError): string {

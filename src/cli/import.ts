@@ -20,7 +20,7 @@ try {
   const logger = pino({ level: config.LOG_LEVEL });
   const store = openEventStore(config);
   const started = performance.now();
-  const report = await importDataset(new CommandHandler(store), JSON.parse(readFileSync(file, 'utf8')), 'import', file);
+  const report = await importDataset(new CommandHandler(store), JSON.parse(readFileSync(file, 'utf8')), 'import');
   await store.close();
   logger.debug({ ms: Math.round(performance.now() - started) }, 'import finished');
   process.stdout.write(formatReport(report));

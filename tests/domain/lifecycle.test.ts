@@ -10,6 +10,7 @@ const PATHS: Record<StepName, { before: ReturnType<typeof step>[]; binding?: boo
   mandate_adopted: { before: [], then: 'mandated' },
   negotiations_opened: { before: [step('mandate_adopted', on('2019'))], then: 'negotiating' },
   round_held: { before: [step('negotiations_opened', on('2019'))], then: 'negotiating' },
+  draft_exchanged: { before: [step('round_held', on('2019'))], then: 'negotiating' },
   negotiations_stalled: { before: [step('round_held', on('2019'))], then: 'negotiations_stalled' },
   negotiations_suspended: { before: [step('round_held', on('2019'))], then: 'negotiations_suspended' },
   referred_to_political_level: { before: [step('negotiations_stalled', on('2019'))], then: 'negotiations_stalled' },
@@ -33,6 +34,7 @@ const PATHS: Record<StepName, { before: ReturnType<typeof step>[]; binding?: boo
   adopted: { before: [], binding: false, then: 'in_place' },
   endorsed: { before: [step('adopted', on('2019'))], binding: false, then: 'in_place' },
   launched: { before: [step('signed', on('2019'))], binding: false, then: 'in_place' },
+  revised: { before: [step('adopted', on('2005'))], binding: false, then: 'in_place' },
 };
 
 describe('every step of the lifecycle', () => {
