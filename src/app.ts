@@ -1,25 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { CommandHandler } from './application/handle-command.js';
+import type { RegisterFeed } from './application/register-feed.js';
 import type { EventStore } from './event-store/port.js';
+import { registerAuth } from './http/auth.js';
 import { registerProblemHandlers } from './http/problem.js';
+import { agreementRoutes } from './http/routes/agreements.js';
 import { healthRoutes } from './http/routes/health.js';
+import type { TokenBook } from './http/tokens.js';
 
 export interface AppDependencies {
   store: EventStore;
   /** The one pino logger of the process. */
   logger: FastifyBaseLogger;
+  handler: CommandHandler;
+  register: RegisterFeed;
+  tokens: TokenBook;
 }
 
+/** Request bodies above this are refused with 413 (one step is a few hundred bytes). */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+
 /** Builds the HTTP application. It never listens: server.ts does, tests use `app.inject`. */
-export async function buildApp({ store, logger }: AppDependencies): Promise<FastifyInstance> {
+export async function buildApp({ store, logger, handler, register, tokens }: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
-    requestIdHeader: 'x-request-id',
-    bodyLimit: 1024 * 1024,
-  });
+    bodyLimit: BODY_LIMIT_BYTES,
+    // The caller's X-Request-Id is kept when it is sane, so one id follows a request across services.
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  }).withTypeProvider<ZodTypeProvider>();
+  // JSON only: anything else is 415, not a string for the validator to puzzle over.
+  app.removeContentTypeParser('text/plain');
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
   registerProblemHandlers(app);
+  registerAuth(app, tokens);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'agreement-ledger', version: '0.1.0', description: 'The auditable life of international agreements, kept as an event log.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/documentation' });
+  // Routes come after swagger so that they appear in the document.
   await app.register(healthRoutes(store));
+  await app.register(agreementRoutes({ store, handler, register }));
   return app;
 }

@@ -21,6 +21,8 @@ const ConfigSchema = z.object({
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' })
     .default('info'),
   DEMO_DATA: booleanFlag.default(true),
+  /** "name:role:secret,..."; unset: tokens are generated once per data directory (see src/http/tokens.ts). */
+  API_TOKENS: z.string().optional(),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & { dataDir: string; databaseFile: string };

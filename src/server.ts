@@ -1,29 +1,48 @@
 import { pino } from 'pino';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
-import { CommandHandler } from './application/handle-command.js';
 import { loadDemoDataIfEmpty } from './application/demo-data.js';
+import { CommandHandler } from './application/handle-command.js';
+import { RegisterFeed } from './application/register-feed.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { openEventStore } from './event-store/open.js';
+import { generatedTokens, parseApiTokens, TokenBook, TokenConfigError } from './http/tokens.js';
 
-/** The composition root: config -> logger -> store -> app -> listen. */
+/** The composition root: config -> logger -> store -> handler and read models -> app -> listen. */
 async function main(): Promise<void> {
   let config: Config;
+  let tokens: TokenBook;
+  let generated: ReturnType<typeof generatedTokens> | undefined;
   try {
     config = loadConfig();
+    if (config.API_TOKENS !== undefined) tokens = new TokenBook(parseApiTokens(config.API_TOKENS));
+    else {
+      generated = generatedTokens(config.dataDir);
+      tokens = new TokenBook(generated.tokens);
+    }
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof TokenConfigError) {
       process.stderr.write(`${error.message}\n`);
       process.exit(1);
     }
     throw error;
   }
-  const logger = pino({ level: config.LOG_LEVEL, redact: ['req.headers.authorization'] });
+  const logger = pino({ level: config.LOG_LEVEL, redact: { paths: ['req.headers.authorization', '*.secret', '*.API_TOKENS'], censor: '[redacted]' } });
   const store = openEventStore(config);
   const handler = new CommandHandler(store);
   if (config.DEMO_DATA) await loadDemoDataIfEmpty(store, handler, logger);
-  const app = await buildApp({ store, logger });
+  const register = new RegisterFeed(store, logger);
+  register.start();
+  const app = await buildApp({ store, logger, handler, register, tokens });
   const address = await app.listen({ port: config.PORT, host: config.HOST });
   logger.info({ address, store: config.EVENT_STORE, file: config.EVENT_STORE === 'sqlite' ? config.databaseFile : undefined }, 'agreement-ledger is listening');
+  if (generated) {
+    // Straight to the terminal, never through the logger: log files must not hold secrets.
+    const lines = generated.tokens.map((token) => `  ${token.role.padEnd(8)} Authorization: Bearer ${token.secret}`);
+    process.stderr.write(
+      `\nagreement-ledger at ${address} (API docs: ${address}/documentation)\n` +
+        `API_TOKENS is not set; ${generated.created ? 'generated' : 'using'} tokens kept in ${generated.file}:\n${lines.join('\n')}\n\n`,
+    );
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -36,6 +55,7 @@ async function main(): Promise<void> {
     }, 10_000);
     timer.unref();
     await app.close();
+    await register.stop();
     await store.close();
     process.exit(0);
   };

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   decide, evolve, initialState, rehydrate, type AgreementCommand, type AgreementEvent, type AgreementState, type RecordedEvent,
 } from '../../domain/agreement/index.js';
+import { refuse } from '../../domain/shared/errors.js';
 import { VersionConflictError } from '../event-store/errors.js';
 import type { EventStore, StoredEvent } from '../event-store/port.js';
 import { StateCache } from './state-cache.js';
@@ -13,6 +14,8 @@ export interface CommandMetadata {
   commandId: string;
   correlationId?: string;
   causationId?: string;
+  /** A digest of the request that carried the command: a reused idempotency key with another request is refused. */
+  requestHash?: string;
 }
 
 export interface CommandResult {
@@ -68,13 +71,16 @@ export class CommandHandler {
         throw new VersionConflictError(stream, expectedRevision, revision < 0 ? 'no_stream' : revision);
       }
       const firstId = eventIdFor(metadata.commandId, 0);
-      if (recordsEvent(state, firstId)) return this.replay(agreementId, firstId);
+      if (recordsEvent(state, firstId) || (command.type === 'RegisterAgreement' && state.registration && revision >= 0)) {
+        const replayed = await this.replay(agreementId, firstId, metadata);
+        if (replayed) return replayed;
+      }
       const decided = decide(command, state);
       try {
         const result = await this.store.append(stream, toStored(decided, metadata), {
           expectedRevision: revision < 0 ? 'no_stream' : revision,
         });
-        if (result.idempotentReplay) return this.replay(agreementId, firstId);
+        if (result.idempotentReplay) return (await this.replay(agreementId, firstId, metadata))!;
         const next = result.events.reduce((folded, event) => evolve(folded, toRecorded(event)), state);
         this.cache.set(agreementId, { state: next, revision: result.nextRevision });
         return { events: result.events, state: next, revision: result.nextRevision, replayed: false };
@@ -87,12 +93,19 @@ export class CommandHandler {
     }
   }
 
-  /** The answer to a command carried out before: the events it wrote, and the agreement as it stands now. */
-  private async replay(agreementId: string, firstId: string): Promise<CommandResult> {
-    this.cache.forget(agreementId);
+  /**
+   * The answer to a command carried out before: the events it wrote, and the agreement as it
+   * stands now. Undefined when no event of that command is stored (the command is new).
+   */
+  private async replay(agreementId: string, firstId: string, metadata: CommandMetadata): Promise<CommandResult | undefined> {
     const { state, revision } = await this.load(agreementId);
     const events: StoredEvent[] = [];
     for await (const event of this.store.readStream(streamFor(agreementId))) if (event.id === firstId) events.push(event);
+    if (events.length === 0) return undefined;
+    const originalHash = (events[0]!.metadata as { requestHash?: string }).requestHash;
+    if (metadata.requestHash !== undefined && originalHash !== undefined && originalHash !== metadata.requestHash) {
+      throw refuse.rule('IDEMPOTENCY_KEY_REUSED', 'Idempotency-Key: this key was used before with a different request', { field: 'Idempotency-Key' });
+    }
     return { events, state, revision, replayed: true };
   }
 

@@ -4,7 +4,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp } from '../../src/app.js';
+import { CommandHandler } from '../../src/application/handle-command.js';
+import { RegisterFeed } from '../../src/application/register-feed.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite.js';
+import { TokenBook } from '../../src/http/tokens.js';
+
+async function appOn(store: SqliteEventStore) {
+  const logger = pino({ level: 'silent' });
+  const register = new RegisterFeed(store, logger);
+  return buildApp({ store, logger, handler: new CommandHandler(store), register, tokens: new TokenBook([]) });
+}
 
 describe('GET /health', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-health-'));
@@ -13,7 +22,7 @@ describe('GET /health', () => {
   it('answers 200 with the store status on a working embedded store, and 503 once the store is closed', async () => {
     const store = new SqliteEventStore(join(dir, 'ledger.sqlite'));
     await store.append('agreement-a', [{ type: 'AgreementRegistered', data: {} }], { expectedRevision: 'no_stream' });
-    const app = await buildApp({ store, logger: pino({ level: 'silent' }) });
+    const app = await appOn(store);
 
     const healthy = await app.inject({ method: 'GET', url: '/health' });
     expect(healthy.statusCode).toBe(200);
@@ -28,7 +37,7 @@ describe('GET /health', () => {
 
   it('echoes the caller\'s request id, and answers unknown routes with problem+json', async () => {
     const store = new SqliteEventStore(join(dir, 'ledger.sqlite'));
-    const app = await buildApp({ store, logger: pino({ level: 'silent' }) });
+    const app = await appOn(store);
     const response = await app.inject({ method: 'GET', url: '/nowhere', headers: { 'x-request-id': 'req-42' } });
     expect(response.statusCode).toBe(404);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);

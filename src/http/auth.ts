@@ -1,0 +1,46 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { sendProblem } from './problem.js';
+import type { Principal, Role, TokenBook } from './tokens.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    /** Roles allowed on the route; a route without it is public (health, documentation). */
+    roles?: readonly Role[];
+  }
+}
+
+/** Every route that names roles needs a bearer token of one of them: 401 without one, 403 with the wrong one. */
+export function registerAuth(app: FastifyInstance, tokens: TokenBook): void {
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const roles = request.routeOptions.config?.roles;
+    if (!roles) return;
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer ([\x21-\x7e]{1,256})$/.exec(header) : null;
+    const principal = match ? tokens.identify(match[1]!) : undefined;
+    if (!principal) {
+      reply.header('www-authenticate', 'Bearer realm="agreement-ledger"');
+      return sendProblem(reply, { status: 401, title: 'Unauthorized', code: 'UNAUTHENTICATED', detail: 'Authorization: a valid bearer token is required' });
+    }
+    request.principal = principal;
+    // Every later line of this request, "request completed" included, names who made it.
+    const agreementId = (request.params as { id?: unknown } | undefined)?.id;
+    request.log = request.log.child({ actor: principal.name, ...(typeof agreementId === 'string' ? { agreementId } : {}) });
+    reply.log = request.log;
+    if (!roles.includes(principal.role)) {
+      return sendProblem(reply, {
+        status: 403,
+        title: 'Forbidden',
+        code: 'FORBIDDEN',
+        detail: `role ${principal.role} may not do this; it needs ${roles.join(' or ')}`,
+      });
+    }
+  });
+}
+
+export const READERS: readonly Role[] = ['officer', 'auditor', 'viewer'];
+export const AUDIT_READERS: readonly Role[] = ['officer', 'auditor'];
+export const WRITERS: readonly Role[] = ['officer'];

@@ -1,0 +1,179 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { lifecycleState, allowedSteps, type AgreementCommand, type StepName } from '../../../domain/agreement/index.js';
+import { refuse } from '../../../domain/shared/errors.js';
+import { queryRegister } from '../../../projections/register/queries.js';
+import type { CommandHandler, CommandMetadata } from '../../application/handle-command.js';
+import { streamFor } from '../../application/handle-command.js';
+import type { RegisterFeed } from '../../application/register-feed.js';
+import type { EventStore } from '../../event-store/port.js';
+import { AUDIT_READERS, READERS, WRITERS } from '../auth.js';
+import { sendProblem } from '../problem.js';
+import {
+  AgreementParams, AgreementView, CorrectionBody, History, ProblemView, RegisterBody, RegisterPageView, RegisterQuerySchema, StepBody, StepRecorded,
+} from '../schemas/agreements.js';
+import { agreementView, historyEntry, storedEventView } from '../views.js';
+
+export interface AgreementRouteDeps {
+  store: EventStore;
+  handler: CommandHandler;
+  register: RegisterFeed;
+}
+
+const problems = (...statuses: number[]) => Object.fromEntries(statuses.map((status) => [status, ProblemView]));
+const WriteHeaders = z.object({
+  'if-match': z.string().regex(/^"\d{1,15}"$/, 'must be a quoted revision such as "3"').optional(),
+  'idempotency-key': z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
+  'x-correlation-id': z.string().max(200).optional(),
+});
+
+/** Desk officers write here; auditors and dashboards read. */
+export const agreementRoutes = ({ store, handler, register }: AgreementRouteDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.post('/agreements', {
+      config: { roles: WRITERS },
+      schema: {
+        tags: ['agreements'],
+        summary: 'Register an agreement',
+        body: RegisterBody,
+        headers: WriteHeaders,
+        response: { 201: AgreementView, ...problems(400, 401, 403, 409, 413, 415, 422) },
+      },
+    }, async (request, reply) => {
+      const { id, ...rest } = request.body;
+      const result = await handler.handle(id, { type: 'RegisterAgreement', input: { agreementId: id, ...rest } }, commandMetadata(request));
+      return reply
+        .code(201)
+        .header('location', `/agreements/${id}`)
+        .header('etag', etag(result.revision))
+        .header('idempotent-replayed', String(result.replayed))
+        .send(agreementView(result.state, result.revision));
+    });
+
+    app.post('/agreements/:id/steps', {
+      config: { roles: WRITERS },
+      schema: {
+        tags: ['agreements'],
+        summary: 'Record one step of the lifecycle',
+        params: AgreementParams,
+        body: StepBody,
+        headers: WriteHeaders,
+        response: { 201: StepRecorded, ...problems(400, 401, 403, 404, 409, 412, 413, 415, 422) },
+      },
+    }, async (request, reply) => {
+      const { step, ...data } = request.body;
+      const command: AgreementCommand = { type: 'RecordStep', step: step as StepName, data };
+      return answerWrite(request, reply, await handler.handle(request.params.id, command, commandMetadata(request), ifMatch(request)));
+    });
+
+    app.post('/agreements/:id/corrections', {
+      config: { roles: WRITERS },
+      schema: {
+        tags: ['agreements'],
+        summary: 'Correct or withdraw a recorded step (history is never edited)',
+        params: AgreementParams,
+        body: CorrectionBody,
+        headers: WriteHeaders,
+        response: { 201: StepRecorded, ...problems(400, 401, 403, 404, 409, 412, 413, 415, 422) },
+      },
+    }, async (request, reply) => {
+      const body = request.body;
+      const command: AgreementCommand =
+        'withdraw' in body
+          ? { type: 'WithdrawStep', input: { eventId: body.eventId, reason: body.reason } }
+          : { type: 'CorrectStep', input: body };
+      return answerWrite(request, reply, await handler.handle(request.params.id, command, commandMetadata(request), ifMatch(request)));
+    });
+
+    app.get('/agreements/:id', {
+      config: { roles: READERS },
+      schema: {
+        tags: ['agreements'],
+        summary: 'The agreement as it stands',
+        params: AgreementParams,
+        response: { 200: AgreementView, 304: z.null(), ...problems(401, 403, 404) },
+      },
+    }, async (request, reply) => {
+      const { state, revision } = await handler.load(request.params.id);
+      if (!state.registration) throw notFound(request.params.id);
+      const tag = etag(revision);
+      reply.header('etag', tag);
+      if (request.headers['if-none-match'] === tag) return reply.code(304).send(null);
+      return agreementView(state, revision);
+    });
+
+    app.get('/agreements/:id/history', {
+      config: { roles: AUDIT_READERS },
+      schema: {
+        tags: ['agreements'],
+        summary: 'Every event of the agreement in order, with who recorded it and the corrections made to each step',
+        params: AgreementParams,
+        response: { 200: History, ...problems(401, 403, 404) },
+      },
+    }, async (request, reply) => {
+      const { state, revision } = await handler.load(request.params.id);
+      if (!state.registration) throw notFound(request.params.id);
+      const events = [];
+      for await (const event of store.readStream(streamFor(request.params.id), { to: revision })) events.push(historyEntry(event, state));
+      return reply.header('etag', etag(revision)).send({ agreementId: request.params.id, revision, events });
+    });
+
+    app.get('/agreements', {
+      config: { roles: READERS },
+      schema: {
+        tags: ['agreements'],
+        summary: 'The register: every agreement, most recent activity first, cursor-paginated',
+        querystring: RegisterQuerySchema,
+        response: { 200: RegisterPageView, ...problems(400, 401, 403, 503) },
+      },
+    }, async (request, reply) => {
+      const { minPosition, ...query } = request.query;
+      if (minPosition !== undefined && !(await register.waitFor(minPosition, 2000))) {
+        return sendProblem(reply as FastifyReply, {
+          status: 503,
+          title: 'Service Unavailable',
+          code: 'PROJECTION_LAGGING',
+          detail: `the register has applied position ${register.position}, not yet ${minPosition}`,
+          extensions: { position: register.position },
+        });
+      }
+      const page = queryRegister([...register.documents.values()].map((document) => document.entry), query);
+      return { ...page, position: register.position };
+    });
+  };
+
+function answerWrite(request: FastifyRequest, reply: FastifyReply, result: Awaited<ReturnType<CommandHandler['handle']>>) {
+  const event = result.events[0]!;
+  return reply
+    .code(201)
+    .header('etag', etag(result.revision))
+    .header('idempotent-replayed', String(result.replayed))
+    .send({ event: storedEventView(event), status: lifecycleState(result.state), allowedSteps: allowedSteps(result.state.machine), revision: result.revision });
+}
+
+function commandMetadata(request: FastifyRequest): CommandMetadata {
+  const key = request.headers['idempotency-key'];
+  const correlation = request.headers['x-correlation-id'];
+  return {
+    actor: request.principal!.name,
+    // With an Idempotency-Key the command id is stable, so the store recognises a retry.
+    commandId: typeof key === 'string' ? `idempotency:${request.principal!.name}:${key}` : randomUUID(),
+    correlationId: typeof correlation === 'string' ? correlation : request.id,
+    requestHash: createHash('sha256').update(`${request.method} ${request.url}\n${JSON.stringify(request.body)}`).digest('hex'),
+  };
+}
+
+function ifMatch(request: FastifyRequest): number | undefined {
+  const header = request.headers['if-match'];
+  return typeof header === 'string' ? Number(header.slice(1, -1)) : undefined;
+}
+
+function etag(revision: number): string {
+  return `"${revision}"`;
+}
+
+function notFound(id: string) {
+  return refuse.notFound('AGREEMENT_NOT_FOUND', `no agreement is registered under id ${id}`, { agreementId: id });
+}

@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import {
+  AgreementId, CorrectStepInput, LIFECYCLE_STATES, RegisterAgreementInput, StepFields, StepNameSchema, WithdrawStepInput,
+} from '../../../domain/agreement/index.js';
+
+/** Request and response shapes of the agreement routes; the OpenAPI document is generated from them. */
+
+export const AgreementParams = z.strictObject({ id: AgreementId });
+
+export const RegisterBody = RegisterAgreementInput.omit({ agreementId: true }).extend({ id: AgreementId }).meta({ id: 'RegisterAgreement' });
+
+export const StepBody = z.strictObject({ step: StepNameSchema, ...StepFields }).meta({ id: 'RecordStep' });
+
+export const CorrectionBody = z
+  .union([CorrectStepInput, WithdrawStepInput.extend({ withdraw: z.literal(true) })])
+  .meta({ id: 'Correction', description: 'Either `changes` to a step, or `withdraw: true`; always with a `reason`.' });
+
+const Dated = z.object({ occurredOn: z.string(), eventId: z.string(), tentative: z.boolean().optional() });
+
+export const AgreementView = z
+  .object({
+    id: z.string(),
+    title: z.string(),
+    kind: z.string(),
+    binding: z.boolean(),
+    parties: z.array(z.string()),
+    links: z.object({ amends: z.string().optional(), supersedes: z.string().optional(), negotiatedWith: z.array(z.string()).optional() }),
+    note: z.string().optional(),
+    source: z.string().optional(),
+    status: z.enum(LIFECYCLE_STATES),
+    milestones: z.record(z.string(), Dated.nullable()),
+    lastStep: Dated.extend({ step: z.string() }).nullable(),
+    planned: z.array(Dated.extend({ step: z.string() })),
+    allowedSteps: z.array(z.string()),
+    revision: z.number().int(),
+    anomalies: z.array(z.object({ eventId: z.string(), type: z.string(), state: z.string() })),
+  })
+  .meta({ id: 'Agreement' });
+
+export const StoredEventView = z
+  .object({
+    eventId: z.string(),
+    type: z.string(),
+    step: z.string().optional(),
+    revision: z.number().int(),
+    position: z.number().int(),
+    occurredOn: z.string().optional(),
+    data: z.record(z.string(), z.unknown()),
+    recordedAt: z.string(),
+    recordedBy: z.string().optional(),
+    commandId: z.string().optional(),
+    correlationId: z.string().optional(),
+  })
+  .meta({ id: 'StoredEvent' });
+
+export const StepRecorded = z
+  .object({ event: StoredEventView, status: z.enum(LIFECYCLE_STATES), allowedSteps: z.array(z.string()), revision: z.number().int() })
+  .meta({ id: 'StepRecorded' });
+
+export const HistoryEntry = StoredEventView.extend({
+  /** On a step: the corrections made to it since, and its withdrawal. */
+  correctedBy: z.array(z.object({ eventId: z.string(), changes: z.record(z.string(), z.unknown()), reason: z.string() })).optional(),
+  withdrawnBy: z.object({ eventId: z.string(), reason: z.string() }).optional(),
+  /** On a step: the facts as they stand after corrections. */
+  effective: z.record(z.string(), z.unknown()).optional(),
+  /** On a correction or withdrawal: the step it points at. */
+  corrects: z.string().optional(),
+});
+
+export const History = z.object({ agreementId: z.string(), revision: z.number().int(), events: z.array(HistoryEntry) }).meta({ id: 'History' });
+
+export const RegisterQuerySchema = z.strictObject({
+  status: z.enum(LIFECYCLE_STATES).optional(),
+  kind: z.string().max(80).optional(),
+  party: z.string().max(200).optional(),
+  binding: z.enum(['true', 'false']).transform((value) => value === 'true').optional(),
+  q: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(100).optional(),
+  minPosition: z.coerce.number().int().min(0).optional(),
+});
+
+export const RegisterEntryView = z.object({
+  id: z.string(),
+  title: z.string(),
+  kind: z.string(),
+  binding: z.boolean(),
+  parties: z.array(z.string()),
+  status: z.string(),
+  lastStep: z.object({ step: z.string(), occurredOn: z.string(), tentative: z.boolean() }).nullable(),
+  lastPosition: z.number().int(),
+  lastRecordedAt: z.string(),
+});
+
+export const RegisterPageView = z
+  .object({ items: z.array(RegisterEntryView), nextCursor: z.string().nullable(), total: z.number().int(), position: z.number().int() })
+  .meta({ id: 'RegisterPage' });
+
+export const ProblemView = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string(),
+    requestId: z.string(),
+  })
+  .catchall(z.unknown())
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details (application/problem+json) with a stable code' });

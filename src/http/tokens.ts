@@ -1,0 +1,67 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const ROLES = ['officer', 'auditor', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Principal {
+  name: string;
+  role: Role;
+}
+
+interface TokenEntry extends Principal {
+  digest: Buffer;
+}
+
+/** Bearer tokens, kept only as SHA-256 digests and compared in constant time. */
+export class TokenBook {
+  private readonly entries: TokenEntry[];
+
+  constructor(tokens: Array<Principal & { secret: string }>) {
+    this.entries = tokens.map(({ name, role, secret }) => ({ name, role, digest: digest(secret) }));
+  }
+
+  /** Who holds this secret, or undefined. Every entry is compared, so timing says nothing. */
+  identify(secret: string): Principal | undefined {
+    const candidate = digest(secret);
+    let found: Principal | undefined;
+    for (const entry of this.entries) if (timingSafeEqual(entry.digest, candidate) && !found) found = { name: entry.name, role: entry.role };
+    return found;
+  }
+}
+
+function digest(secret: string): Buffer {
+  return createHash('sha256').update(secret, 'utf8').digest();
+}
+
+export class TokenConfigError extends Error {}
+
+/** Parses API_TOKENS="alice:officer:s3cret,bob:auditor:...". Errors name the entry, never the secret. */
+export function parseApiTokens(value: string): Array<Principal & { secret: string }> {
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0)
+    .map((entry, index) => {
+      const [name, role, ...rest] = entry.split(':');
+      const secret = rest.join(':');
+      if (!name || !/^[A-Za-z0-9_.@-]{1,64}$/.test(name)) throw new TokenConfigError(`API_TOKENS entry ${index + 1}: the name must be 1-64 letters, digits or _ . @ -`);
+      if (!ROLES.includes(role as Role)) throw new TokenConfigError(`API_TOKENS entry ${index + 1} (${name}): role must be one of ${ROLES.join(', ')}`);
+      if (secret.length < 16) throw new TokenConfigError(`API_TOKENS entry ${index + 1} (${name}): the secret must be at least 16 characters`);
+      return { name, role: role as Role, secret };
+    });
+}
+
+/**
+ * Without API_TOKENS, one token per role is generated the first time a data directory is used
+ * and kept in it (mode 0600), so that `npm start` works at once and restarts keep the same tokens.
+ */
+export function generatedTokens(dataDir: string): { tokens: Array<Principal & { secret: string }>; file: string; created: boolean } {
+  const file = join(dataDir, 'api-tokens.json');
+  if (existsSync(file)) return { tokens: JSON.parse(readFileSync(file, 'utf8')), file, created: false };
+  mkdirSync(dataDir, { recursive: true });
+  const tokens = ROLES.map((role) => ({ name: role, role, secret: randomBytes(24).toString('base64url') }));
+  writeFileSync(file, `${JSON.stringify(tokens, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  return { tokens, file, created: true };
+}

@@ -1,0 +1,90 @@
+import type { z } from 'zod';
+import {
+  allowedSteps, lifecycleState, movesLifecycle, STEP_BY_TYPE, isStepEventType, type AgreementState, type RecordedStep, type StepName,
+} from '../../domain/agreement/index.js';
+import type { StoredEvent } from '../event-store/port.js';
+import type { AgreementView, HistoryEntry, StoredEventView } from './schemas/agreements.js';
+
+/** The milestones an agreement page shows, each the first firm occurrence of its step. */
+const MILESTONES: Record<string, StepName> = {
+  mandateAdopted: 'mandate_adopted',
+  negotiationsOpened: 'negotiations_opened',
+  negotiationsConcluded: 'negotiations_concluded',
+  initialled: 'initialled',
+  signed: 'signed',
+  consentGiven: 'consent_given',
+  ratified: 'ratified',
+  concluded: 'concluded',
+  provisionallyApplied: 'provisionally_applied',
+  enteredIntoForce: 'entered_into_force',
+  adopted: 'adopted',
+  launched: 'launched',
+  suspended: 'suspended',
+  terminated: 'terminated',
+  superseded: 'superseded',
+};
+
+const dated = (step: RecordedStep) => ({ occurredOn: step.data.occurredOn, eventId: step.eventId, ...(step.data.tentative ? { tentative: true } : {}) });
+
+export function agreementView(state: AgreementState, revision: number): z.infer<typeof AgreementView> {
+  const registration = state.registration!;
+  const firm = state.steps.filter(movesLifecycle);
+  const last = firm[firm.length - 1];
+  return {
+    id: registration.agreementId,
+    title: registration.title,
+    kind: registration.kind,
+    binding: registration.binding,
+    parties: registration.parties,
+    links: registration.links,
+    ...(registration.note ? { note: registration.note } : {}),
+    ...(registration.source ? { source: registration.source } : {}),
+    status: lifecycleState(state),
+    milestones: Object.fromEntries(
+      Object.entries(MILESTONES).map(([name, step]) => {
+        const first = firm.find((candidate) => candidate.step === step);
+        return [name, first ? dated(first) : null];
+      }),
+    ),
+    lastStep: last ? { step: last.step, ...dated(last) } : null,
+    planned: state.steps.filter((step) => !step.withdrawn && step.data.tentative).map((step) => ({ step: step.step, ...dated(step) })),
+    allowedSteps: allowedSteps(state.machine),
+    revision,
+    anomalies: [...state.anomalies],
+  };
+}
+
+export function storedEventView(event: StoredEvent): z.infer<typeof StoredEventView> {
+  const metadata = event.metadata as { actor?: string; commandId?: string; correlationId?: string };
+  const occurredOn = (event.data as { occurredOn?: unknown }).occurredOn;
+  return {
+    eventId: event.id,
+    type: event.type,
+    ...(isStepEventType(event.type) ? { step: STEP_BY_TYPE[event.type] } : {}),
+    revision: event.revision,
+    position: event.position,
+    ...(typeof occurredOn === 'string' ? { occurredOn } : {}),
+    data: event.data,
+    recordedAt: event.recordedAt,
+    ...(metadata.actor ? { recordedBy: metadata.actor } : {}),
+    ...(metadata.commandId ? { commandId: metadata.commandId } : {}),
+    ...(metadata.correlationId ? { correlationId: metadata.correlationId } : {}),
+  };
+}
+
+/** Every event in order; steps carry their corrections, corrections say what they correct. */
+export function historyEntry(event: StoredEvent, state: AgreementState): z.infer<typeof HistoryEntry> {
+  const view = storedEventView(event);
+  const step = state.steps.find((candidate) => candidate.eventId === event.id);
+  if (step) {
+    return {
+      ...view,
+      effective: step.data,
+      ...(step.corrections.length ? { correctedBy: step.corrections } : {}),
+      ...(step.withdrawn ? { withdrawnBy: step.withdrawn } : {}),
+    };
+  }
+  const data = event.data as { correctedEventId?: string; withdrawnEventId?: string };
+  const corrects = data.correctedEventId ?? data.withdrawnEventId;
+  return corrects ? { ...view, corrects } : view;
+}

@@ -1,0 +1,55 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { CommandHandler } from '../../src/application/handle-command.js';
+import { RegisterFeed } from '../../src/application/register-feed.js';
+import { SqliteEventStore } from '../../src/event-store/sqlite.js';
+import { TokenBook } from '../../src/http/tokens.js';
+
+export const TOKENS = {
+  officer: 'officer-secret-0123456789',
+  auditor: 'auditor-secret-0123456789',
+  viewer: 'viewer-secret-01234567890',
+} as const;
+
+/** The whole app on a real SQLite store in a temporary directory, with every log line captured. */
+export async function startApp(): Promise<{
+  app: FastifyInstance;
+  store: SqliteEventStore;
+  register: RegisterFeed;
+  logs: string[];
+  as: (role: keyof typeof TOKENS, options: InjectOptions) => Promise<LightMyRequestResponse>;
+  close: () => Promise<void>;
+}> {
+  const dir = mkdtempSync(join(tmpdir(), 'ledger-http-'));
+  const store = new SqliteEventStore(join(dir, 'ledger.sqlite'));
+  const logs: string[] = [];
+  const sink = new Writable({ write: (chunk, _encoding, done) => (logs.push(chunk.toString()), done()) });
+  const logger = pino({ level: 'info' }, sink);
+  const handler = new CommandHandler(store);
+  const register = new RegisterFeed(store, logger);
+  register.start();
+  const tokens = new TokenBook([
+    { name: 'alice', role: 'officer', secret: TOKENS.officer },
+    { name: 'bob', role: 'auditor', secret: TOKENS.auditor },
+    { name: 'wall', role: 'viewer', secret: TOKENS.viewer },
+  ]);
+  const app = await buildApp({ store, logger, handler, register, tokens });
+  return {
+    app,
+    store,
+    register,
+    logs,
+    as: (role, options) => app.inject({ ...options, headers: { authorization: `Bearer ${TOKENS[role]}`, ...options.headers } }),
+    close: async () => {
+      await app.close();
+      await register.stop();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
