@@ -27,10 +27,22 @@ export function fieldRuleViolation(step: StepName, data: StepData): DomainError 
   return undefined;
 }
 
-/** The steps the machine would accept now, as step names (a round without a number stands for any round). */
+/**
+ * The steps the machine would accept now, as step names (a round without a number stands for any
+ * round). It depends only on the state and the context flags the guards read, so it is remembered
+ * per combination: every answer of the API carries it.
+ */
 export function allowedSteps(machine: MachineSnapshot): StepName[] {
-  return STEP_NAMES.filter((step) => machine.can({ type: STEPS[step].type, data: { occurredOn: '2000' } }));
+  const { binding, partialEntryIntoForce, resumeTo } = machine.context;
+  const key = `${String(machine.value)}|${binding}|${partialEntryIntoForce}|${resumeTo}`;
+  let allowed = ALLOWED.get(key);
+  if (!allowed) {
+    allowed = STEP_NAMES.filter((step) => machine.can({ type: STEPS[step].type, data: { occurredOn: '2000' } }));
+    ALLOWED.set(key, allowed);
+  }
+  return [...allowed];
 }
+const ALLOWED = new Map<string, StepName[]>();
 
 /**
  * Chronology, three-valued: a step is refused only when its date is certainly before the date of

@@ -27,9 +27,11 @@ export function registerAuth(app: FastifyInstance, tokens: TokenBook): void {
     }
     request.principal = principal;
     // Every later line of this request, "request completed" included, names who made it.
-    const agreementId = (request.params as { id?: unknown } | undefined)?.id;
-    request.log = request.log.child({ actor: principal.name, ...(typeof agreementId === 'string' ? { agreementId } : {}) });
-    reply.log = request.log;
+    if (request.log.level !== 'silent') {
+      const agreementId = (request.params as { id?: unknown } | undefined)?.id;
+      request.log = request.log.child({ actor: principal.name, ...(typeof agreementId === 'string' ? { agreementId } : {}) });
+      reply.log = request.log;
+    }
     if (!roles.includes(principal.role)) {
       return sendProblem(reply, {
         status: 403,

@@ -15,6 +15,7 @@ import {
   AgreementParams, AgreementView, CorrectionBody, History, ProblemView, RegisterBody, RegisterPageView, RegisterQuerySchema, StepBody, StepRecorded,
 } from '../schemas/agreements.js';
 import { agreementView, historyEntry, storedEventView } from '../views.js';
+import { BoundedMap } from '../../application/bounded-map.js';
 
 export interface AgreementRouteDeps {
   store: EventStore;
@@ -32,6 +33,8 @@ const WriteHeaders = z.object({
 /** Desk officers write here; auditors and dashboards read. */
 export const agreementRoutes = ({ store, handler, register }: AgreementRouteDeps): FastifyPluginAsyncZod =>
   async (app) => {
+    const views = new BoundedMap<string, { revision: number; json: string }>(10_000);
+
     app.post('/agreements', {
       config: { roles: WRITERS },
       schema: {
@@ -101,7 +104,13 @@ export const agreementRoutes = ({ store, handler, register }: AgreementRouteDeps
       const tag = etag(revision);
       reply.header('etag', tag);
       if (request.headers['if-none-match'] === tag) return reply.code(304).send(null);
-      return agreementView(state, revision);
+      // Dashboards poll this: the JSON of each agreement is built once per revision.
+      let view = views.get(request.params.id);
+      if (view?.revision !== revision) {
+        view = { revision, json: JSON.stringify(agreementView(state, revision)) };
+        views.set(request.params.id, view);
+      }
+      return (reply as FastifyReply).type('application/json; charset=utf-8').send(view.json);
     });
 
     app.get('/agreements/:id/history', {

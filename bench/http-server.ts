@@ -1,0 +1,69 @@
+/**
+ * A server for the HTTP benchmark, run in its own process so that the load generator does not
+ * share its event loop. MODE=bare: a bare Fastify route with one raw better-sqlite3 insert per
+ * request, same table, same durability. MODE=ours: the real app on the embedded store.
+ * Prints the URL on stdout once it listens.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import Fastify from 'fastify';
+import { pino } from 'pino';
+import { buildApp } from '../src/app.js';
+import { CommandHandler } from '../src/application/handle-command.js';
+import { RegisterFeed } from '../src/application/register-feed.js';
+import { configureConnection, migrate, type Synchronous } from '../src/event-store/sqlite-schema.js';
+import { SqliteEventStore } from '../src/event-store/sqlite.js';
+import { TokenBook } from '../src/http/tokens.js';
+
+export const BENCH_TOKEN = 'bench-officer-secret-0000000';
+export const AGREEMENTS = 500;
+
+const mode = process.env.MODE;
+// A clean exit on SIGINT, so that --cpu-prof can write its profile.
+process.on('SIGINT', () => process.exit(0));
+const synchronous = (process.env.SYNCHRONOUS ?? 'FULL') as Synchronous;
+const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-http-'));
+
+if (mode === 'bare') {
+  const db = new Database(join(dir, 'bare.sqlite'));
+  configureConnection(db, synchronous);
+  db.pragma('wal_autocheckpoint = 1000');
+  migrate(db);
+  const insert = db.prepare('INSERT INTO events (event_id, stream, revision, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  let revision = 0;
+  const app = Fastify({ logger: false });
+  app.post('/agreements/:id/steps', {
+    schema: {
+      body: {
+        type: 'object',
+        required: ['step', 'occurredOn'],
+        additionalProperties: false,
+        properties: { step: { type: 'string' }, occurredOn: { type: 'string' }, body: { type: 'string' } },
+      },
+    },
+  }, async (request, reply) => {
+    const { id } = request.params as { id: string };
+    insert.run(randomUUID(), `agreement-${id}`, revision++, 'MeetingHeld', JSON.stringify(request.body), '{}', new Date().toISOString());
+    return reply.code(201).send({ ok: true });
+  });
+  const document = { id: 'eu-bench-0', title: 'EU-Bench', status: 'in_force', revision: 1 };
+  app.get('/agreements/:id', async () => document);
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  process.stdout.write(`${url}\n`);
+} else {
+  const store = new SqliteEventStore(join(dir, 'ledger.sqlite'), { synchronous });
+  const logger = pino({ level: 'silent' });
+  const handler = new CommandHandler(store);
+  for (let i = 0; i < AGREEMENTS; i++) {
+    await handler.handle(`eu-bench-${i}`, { type: 'RegisterAgreement', input: { agreementId: `eu-bench-${i}`, title: `EU-Bench ${i}`, kind: 'readmission_agreement', parties: ['EU', `Bench ${i}`] } }, { actor: 'bench', commandId: randomUUID() });
+    await handler.handle(`eu-bench-${i}`, { type: 'RecordStep', step: 'entered_into_force', data: { occurredOn: '2020' } }, { actor: 'bench', commandId: randomUUID() });
+  }
+  const register = new RegisterFeed(store, logger);
+  register.start();
+  const app = await buildApp({ store, logger, handler, register, tokens: new TokenBook([{ name: 'bench', role: 'officer', secret: BENCH_TOKEN }]) });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  process.stdout.write(`${url}\n`);
+}

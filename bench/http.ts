@@ -1,0 +1,92 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { isMain, median, printTable, type Figure } from './harness.js';
+
+/**
+ * HTTP against a bare Fastify baseline, each server in its own process, autocannon on loopback
+ * with 50 connections: recorded steps per second (spread over 500 agreements) and the latency
+ * of GET /agreements/{id}.
+ */
+const AUTH = { authorization: 'Bearer bench-officer-secret-0000000', 'content-type': 'application/json' };
+const STEP = JSON.stringify({ step: 'meeting_held', occurredOn: '2021-03', body: 'Joint Readmission Committee' });
+
+function startServer(mode: 'bare' | 'ours', synchronous: string): Promise<{ url: string; child: ChildProcess }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'http-server.ts')], {
+      env: { ...process.env, MODE: mode, SYNCHRONOUS: synchronous },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    child.stdout!.once('data', (chunk: Buffer) => resolve({ url: chunk.toString().trim(), child }));
+    child.once('exit', (code) => reject(new Error(`bench server (${mode}) exited with ${code}`)));
+  });
+}
+
+async function load(url: string, options: { method: 'POST' | 'GET'; seconds: number }): Promise<autocannon.Result> {
+  let counter = 0;
+  return autocannon({
+    url,
+    connections: 50,
+    duration: options.seconds,
+    requests: [{
+      method: options.method,
+      headers: AUTH,
+      ...(options.method === 'POST' ? { body: STEP } : {}),
+      setupRequest: (request) => {
+        const agreement = counter++ % 500;
+        return { ...request, path: options.method === 'POST' ? `/agreements/eu-bench-${agreement}/steps` : `/agreements/eu-bench-${agreement}` };
+      },
+    }],
+  });
+}
+
+async function measure(mode: 'bare' | 'ours', method: 'POST' | 'GET', seconds: number, synchronous: string) {
+  const { url, child } = await startServer(mode, synchronous);
+  try {
+    await load(url, { method, seconds: 1 }); // warm-up: JIT, caches, WAL
+    const result = await load(url, { method, seconds });
+    const good = method === 'POST' ? result['2xx'] : result['2xx'];
+    if (result.non2xx > 0 || result.errors > 0) throw new Error(`${mode} ${method}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+    return { rate: good / seconds, p50: result.latency.p50, p99: result.latency.p99 };
+  } finally {
+    child.removeAllListeners('exit');
+    child.kill('SIGKILL');
+  }
+}
+
+export async function runHttpBench(options: { quick: boolean; synchronous?: string }): Promise<Figure[]> {
+  const synchronous = options.synchronous ?? 'FULL';
+  const rounds = options.quick ? 1 : 3;
+  const seconds = options.quick ? 2 : 5;
+  const writes: Array<[number, number]> = [];
+  const reads: Array<{ bare: { p50: number; p99: number }; ours: { p50: number; p99: number } }> = [];
+  for (let round = 0; round < rounds; round++) {
+    const bareWrite = await measure('bare', 'POST', seconds, synchronous);
+    const oursWrite = await measure('ours', 'POST', seconds, synchronous);
+    writes.push([oursWrite.rate, bareWrite.rate]);
+    const bareRead = await measure('bare', 'GET', seconds, synchronous);
+    const oursRead = await measure('ours', 'GET', seconds, synchronous);
+    reads.push({ bare: bareRead, ours: oursRead });
+  }
+  const writeRatio = median(writes.map(([ours, bare]) => ours / bare));
+  const p99Ratio = median(reads.map((r) => r.ours.p99 / r.bare.p99));
+  return [
+    {
+      name: `POST steps/s, 50 connections (${synchronous})`, unit: 'req/s', ours: median(writes.map(([o]) => o)), baseline: median(writes.map(([, b]) => b)),
+      baselineName: 'bare Fastify + 1 raw insert', ratio: writeRatio, target: '>= 1.00x', met: writeRatio >= 1, rounds,
+    },
+    {
+      name: 'GET /agreements/{id} p99, 50 connections', unit: 'ms', ours: median(reads.map((r) => r.ours.p99)), baseline: median(reads.map((r) => r.bare.p99)),
+      baselineName: 'bare Fastify GET', ratio: p99Ratio, target: '<= 1.50x', met: p99Ratio <= 1.5, rounds,
+    },
+    {
+      name: 'GET /agreements/{id} p50, 50 connections', unit: 'ms', ours: median(reads.map((r) => r.ours.p50)), baseline: median(reads.map((r) => r.bare.p50)),
+      baselineName: 'bare Fastify GET', ratio: median(reads.map((r) => r.ours.p50 / Math.max(r.bare.p50, 1))), target: 'reported', met: true, rounds,
+    },
+  ];
+}
+
+if (isMain(import.meta.url)) {
+  const quick = process.argv.includes('--quick');
+  printTable('HTTP (median of rounds; each server in its own process)', await runHttpBench({ quick, synchronous: process.argv.includes('--normal') ? 'NORMAL' : 'FULL' }));
+}
