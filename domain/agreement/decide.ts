@@ -1,9 +1,9 @@
-import { refuse } from '../shared/errors.js';
+import { DomainError, refuse } from '../shared/errors.js';
 import type { AgreementCommand, RegisterAgreementInput } from './commands.js';
 import type { AgreementEvent, AgreementRegisteredData, StepData } from './events.js';
 import { defaultBinding } from './kinds.js';
-import { chronologyViolation, fieldRuleViolation, historyViolation, machineRefusal } from './rules.js';
-import { applyChanges, type AgreementState, type RecordedStep } from './state.js';
+import { allowedSteps, chronologyViolation, fieldRuleViolation, historyViolation, machineRefusal } from './rules.js';
+import { applyChanges, lifecycleState, type AgreementState, type RecordedStep } from './state.js';
 import { STEPS, type StepName } from './steps.js';
 
 /**
@@ -12,6 +12,22 @@ import { STEPS, type StepName } from './steps.js';
  */
 export function decide(command: AgreementCommand, state: AgreementState): AgreementEvent[] {
   if (command.type === 'RegisterAgreement') return [register(command.input, state)];
+  try {
+    return decideOnRegistered(command, state);
+  } catch (error) {
+    // Every refusal on an agreement says where it stands and what may happen next.
+    if (error instanceof DomainError && state.registration) {
+      throw new DomainError(error.kind, error.code, error.message, {
+        currentState: lifecycleState(state),
+        allowedSteps: allowedSteps(state.machine),
+        ...error.details,
+      });
+    }
+    throw error;
+  }
+}
+
+function decideOnRegistered(command: Exclude<AgreementCommand, { type: 'RegisterAgreement' }>, state: AgreementState): AgreementEvent[] {
   const registration = state.registration;
   if (!registration) throw refuse.notFound('AGREEMENT_NOT_FOUND', 'no agreement is registered under this id');
   switch (command.type) {

@@ -58,7 +58,12 @@ interface Rule {
 
 const NEGOTIATING = ['draft', 'exploring', 'mandated', 'negotiating'] as const;
 const NEGOTIATION_PAUSED = ['negotiations_stalled', 'negotiations_suspended'] as const;
-const BEFORE_SIGNATURE = [...NEGOTIATING, 'negotiations_concluded', 'initialled'] as const;
+/**
+ * Where a step beyond negotiation may come from. A paused negotiation is among them: texts agreed
+ * or a signature after a stall tell of a relaunch nobody dated. More rounds need a recorded relaunch.
+ */
+const NEGOTIATION_ANY = [...NEGOTIATING, ...NEGOTIATION_PAUSED] as const;
+const BEFORE_SIGNATURE = [...NEGOTIATION_ANY, 'negotiations_concluded', 'initialled'] as const;
 const RATIFYING = [...BEFORE_SIGNATURE, 'signed', 'ratifying', 'ratification_frozen'] as const;
 const APPLIED = ['provisionally_applied', 'in_force', 'in_place'] as const;
 const NOT_ENDED = LIFECYCLE_STATES.filter((state) => !['unregistered', 'terminated', 'superseded'].includes(state));
@@ -72,11 +77,11 @@ export const RULES: Record<StepName, Rule[]> = {
   draft_exchanged: [{ from: NEGOTIATING, to: 'negotiating' }],
   negotiations_stalled: [{ from: NEGOTIATING, to: 'negotiations_stalled' }],
   negotiations_suspended: [{ from: [...NEGOTIATING, 'negotiations_stalled'], to: 'negotiations_suspended' }],
-  referred_to_political_level: [{ from: [...NEGOTIATING, ...NEGOTIATION_PAUSED] }],
+  referred_to_political_level: [{ from: NEGOTIATION_ANY }],
   // From `negotiating` too: a relaunch tells of a stall nobody dated (Morocco: "after several years of stalemate").
-  negotiations_relaunched: [{ from: [...NEGOTIATING, ...NEGOTIATION_PAUSED], to: 'negotiating' }],
-  negotiations_concluded: [{ from: NEGOTIATING, to: 'negotiations_concluded' }],
-  initialled: [{ from: [...NEGOTIATING, 'negotiations_concluded'], to: 'initialled' }],
+  negotiations_relaunched: [{ from: NEGOTIATION_ANY, to: 'negotiating' }],
+  negotiations_concluded: [{ from: NEGOTIATION_ANY, to: 'negotiations_concluded' }],
+  initialled: [{ from: [...NEGOTIATION_ANY, 'negotiations_concluded'], to: 'initialled' }],
   signed: [{ from: [...BEFORE_SIGNATURE, 'signed'], to: 'signed' }],
   submitted_for_consent: [
     { from: RATIFYING, to: 'ratifying', guard: 'isBinding' },

@@ -45,8 +45,22 @@ export function allowedSteps(machine: MachineSnapshot): StepName[] {
 const ALLOWED = new Map<string, StepName[]>();
 
 /**
+ * Cycles: after a relaunch, negotiation goes round again; after a resumption, application does.
+ * A step of the new cycle must follow the step that opened it, though its rank is lower.
+ */
+const OPENS_CYCLE: Partial<Record<StepName, StepName>> = {
+  round_held: 'negotiations_relaunched',
+  draft_exchanged: 'negotiations_relaunched',
+  negotiations_stalled: 'negotiations_relaunched',
+  negotiations_suspended: 'negotiations_relaunched',
+  suspension_announced: 'resumed',
+  suspended: 'resumed',
+};
+
+/**
  * Chronology, three-valued: a step is refused only when its date is certainly before the date of
- * an earlier-recorded firm step it must follow (lower rank, or an earlier round). Overlaps pass.
+ * an earlier-recorded firm step it must follow (lower rank, an earlier round, or the relaunch or
+ * resumption that opened its cycle). Overlapping dates pass.
  */
 export function chronologyViolation(step: StepName, data: StepData, earlier: readonly RecordedStep[]): DomainError | undefined {
   const rank = STEPS[step].rank;
@@ -55,7 +69,8 @@ export function chronologyViolation(step: StepName, data: StepData, earlier: rea
   for (const prior of earlier) {
     if (!movesLifecycle(prior)) continue;
     const priorRank = STEPS[prior.step].rank;
-    const mustFollow = priorRank !== null && (priorRank < rank || (step === 'round_held' && prior.step === 'round_held'));
+    const mustFollow =
+      priorRank !== null && (priorRank < rank || (step === 'round_held' && prior.step === 'round_held') || OPENS_CYCLE[step] === prior.step);
     if (!mustFollow) continue;
     if (comparePartialDates(date, partialDate(prior.data.occurredOn)) === 'before') {
       return refuse.rule(

@@ -127,3 +127,15 @@ export function applyChanges(data: StepData, changes: StepChanges): StepData {
   }
   return next as StepData;
 }
+
+/**
+ * Tentative steps still to come: those no firm step of the same kind (for meetings, of the same
+ * body) was recorded after. An expected signature stops being "planned" once a signature is recorded.
+ */
+export function plannedSteps(state: AgreementState): RecordedStep[] {
+  const kindOf = (step: RecordedStep) => (step.step === 'meeting_held' ? `${step.step}|${step.data.body ?? ''}` : step.step);
+  return state.steps.filter(
+    (step, index) =>
+      !step.withdrawn && step.data.tentative === true && !state.steps.slice(index + 1).some((later) => movesLifecycle(later) && kindOf(later) === kindOf(step)),
+  );
+}

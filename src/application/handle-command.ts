@@ -3,9 +3,9 @@ import {
   decide, evolve, initialState, rehydrate, type AgreementCommand, type AgreementEvent, type AgreementState, type RecordedEvent,
 } from '../../domain/agreement/index.js';
 import { refuse } from '../../domain/shared/errors.js';
-import { VersionConflictError } from '../event-store/errors.js';
+import { DuplicateEventIdError, VersionConflictError } from '../event-store/errors.js';
 import type { EventStore, StoredEvent } from '../event-store/port.js';
-import { StateCache } from './state-cache.js';
+import { StateCache, type CachedAgreement } from './state-cache.js';
 
 export interface CommandMetadata {
   /** Who asked: the token's name. */
@@ -65,27 +65,36 @@ export class CommandHandler {
 
   private async handleNow(agreementId: string, command: AgreementCommand, metadata: CommandMetadata, expectedRevision?: number): Promise<CommandResult> {
     const stream = streamFor(agreementId);
+    const firstId = eventIdFor(metadata.commandId, 0);
     for (let attempt = 1; ; attempt++) {
-      const { state, revision } = await this.load(agreementId);
+      const loaded = await this.load(agreementId);
+      const { state, revision } = loaded;
+      // A retry of a command already carried out is answered before anything else, If-Match included:
+      // the client whose first answer was lost must learn that its write happened.
+      if (loaded.eventIds.has(firstId)) return this.replay(agreementId, firstId, metadata);
+      if (command.type !== 'RegisterAgreement' && !state.registration) {
+        throw refuse.notFound('AGREEMENT_NOT_FOUND', `no agreement is registered under id ${agreementId}`, { agreementId });
+      }
       if (expectedRevision !== undefined && expectedRevision !== revision) {
         throw new VersionConflictError(stream, expectedRevision, revision < 0 ? 'no_stream' : revision);
-      }
-      const firstId = eventIdFor(metadata.commandId, 0);
-      if (recordsEvent(state, firstId) || (command.type === 'RegisterAgreement' && state.registration && revision >= 0)) {
-        const replayed = await this.replay(agreementId, firstId, metadata);
-        if (replayed) return replayed;
       }
       const decided = decide(command, state);
       try {
         const result = await this.store.append(stream, toStored(decided, metadata), {
           expectedRevision: revision < 0 ? 'no_stream' : revision,
         });
-        if (result.idempotentReplay) return (await this.replay(agreementId, firstId, metadata))!;
+        if (result.idempotentReplay) return this.replay(agreementId, firstId, metadata);
         const next = result.events.reduce((folded, event) => evolve(folded, toRecorded(event)), state);
-        this.cache.set(agreementId, { state: next, revision: result.nextRevision });
+        const eventIds = new Set(loaded.eventIds);
+        for (const event of result.events) eventIds.add(event.id);
+        this.cache.set(agreementId, { state: next, revision: result.nextRevision, eventIds });
         return { events: result.events, state: next, revision: result.nextRevision, replayed: false };
       } catch (error) {
         this.cache.forget(agreementId);
+        if (error instanceof DuplicateEventIdError) {
+          // The ids come from an Idempotency-Key already used for a write elsewhere (another agreement).
+          throw refuse.rule('IDEMPOTENCY_KEY_REUSED', 'Idempotency-Key: this key was used before for another request', { field: 'Idempotency-Key' });
+        }
         if (!(error instanceof VersionConflictError) || expectedRevision !== undefined || attempt >= MAX_ATTEMPTS) throw error;
         // Jittered back-off, so that two writers that keep colliding stop doing so in lockstep.
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** attempt));
@@ -93,24 +102,20 @@ export class CommandHandler {
     }
   }
 
-  /**
-   * The answer to a command carried out before: the events it wrote, and the agreement as it
-   * stands now. Undefined when no event of that command is stored (the command is new).
-   */
-  private async replay(agreementId: string, firstId: string, metadata: CommandMetadata): Promise<CommandResult | undefined> {
+  /** The answer to a command carried out before: the events it wrote, and the agreement as it stands now. */
+  private async replay(agreementId: string, firstId: string, metadata: CommandMetadata): Promise<CommandResult> {
     const { state, revision } = await this.load(agreementId);
     const events: StoredEvent[] = [];
     for await (const event of this.store.readStream(streamFor(agreementId))) if (event.id === firstId) events.push(event);
-    if (events.length === 0) return undefined;
-    const originalHash = (events[0]!.metadata as { requestHash?: string }).requestHash;
+    const originalHash = (events[0]?.metadata as { requestHash?: string } | undefined)?.requestHash;
     if (metadata.requestHash !== undefined && originalHash !== undefined && originalHash !== metadata.requestHash) {
       throw refuse.rule('IDEMPOTENCY_KEY_REUSED', 'Idempotency-Key: this key was used before with a different request', { field: 'Idempotency-Key' });
     }
     return { events, state, revision, replayed: true };
   }
 
-  /** The agreement as it stands and its revision (-1: no stream). */
-  async load(agreementId: string): Promise<{ state: AgreementState; revision: number }> {
+  /** The agreement as it stands, its revision (-1: no stream) and the ids of its events. */
+  async load(agreementId: string): Promise<CachedAgreement> {
     const cached = this.cache.get(agreementId);
     const stream = streamFor(agreementId);
     if (cached) {
@@ -119,22 +124,17 @@ export class CommandHandler {
       if (head === cached.revision) return cached;
     }
     const events: RecordedEvent[] = [];
+    const eventIds = new Set<string>();
     let revision = -1;
     for await (const event of this.store.readStream(stream)) {
       events.push(toRecorded(event));
+      eventIds.add(event.id);
       revision = event.revision;
     }
-    const loaded = { state: revision < 0 ? initialState : rehydrate(events), revision };
+    const loaded = { state: revision < 0 ? initialState : rehydrate(events), revision, eventIds };
     if (revision >= 0) this.cache.set(agreementId, loaded);
     return loaded;
   }
-}
-
-/** Whether the agreement's history holds an event with this id (a step, a correction or a withdrawal). */
-function recordsEvent(state: AgreementState, eventId: string): boolean {
-  return state.steps.some(
-    (step) => step.eventId === eventId || step.withdrawn?.eventId === eventId || step.corrections.some((c) => c.eventId === eventId),
-  );
 }
 
 export function toRecorded(event: StoredEvent): RecordedEvent {

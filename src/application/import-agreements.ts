@@ -31,8 +31,8 @@ export interface ImportReport {
 }
 
 /**
- * Imports a dataset. Command ids are derived from each agreement's id, the step's position and
- * its content, so importing the same data twice (under any file name) records nothing twice.
+ * Imports a dataset. Command ids are derived from each agreement's id and each step's content,
+ * so importing the same data twice (under any file name, reordered or extended) records nothing twice.
  */
 export async function importDataset(handler: CommandHandler, dataset: unknown, actor: string): Promise<ImportReport> {
   const report: ImportReport = {
@@ -64,7 +64,13 @@ export async function importDataset(handler: CommandHandler, dataset: unknown, a
       continue;
     }
     report.agreements[registered === 'new' ? 'registered' : 'alreadyPresent']++;
+    const seen = new Map<string, number>();
     for (const [index, rawStep] of steps.entries()) {
+      // The command id follows the step's content, not its place in the file: inserting a step
+      // in the file and importing again records that step alone. Identical steps are counted.
+      const content = digest(rawStep);
+      const occurrence = (seen.get(content) ?? 0) + 1;
+      seen.set(content, occurrence);
       const step = DatasetStep.safeParse(rawStep);
       if (!step.success) {
         report.steps.refused++;
@@ -74,7 +80,7 @@ export async function importDataset(handler: CommandHandler, dataset: unknown, a
       const outcome = await run(report, agreementId, { index, step: step.data.step }, () =>
         handler.handle(id, { type: 'RecordStep', step: step.data.step, data: step.data.data }, {
           actor,
-          commandId: `import:${id}:step:${index}:${digest(rawStep)}`,
+          commandId: `import:${id}:step:${content}:${occurrence}`,
         }),
       );
       if (outcome === 'refused') report.steps.refused++;

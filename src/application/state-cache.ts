@@ -1,8 +1,15 @@
 import type { AgreementState } from '../../domain/agreement/index.js';
 import { BoundedMap } from './bounded-map.js';
 
-/** Folded agreement states by id, with the stream revision they were folded to. */
-export class StateCache extends BoundedMap<string, { state: AgreementState; revision: number }> {
+/** An agreement folded to a stream revision, with the ids of its events (to recognise retried commands). */
+export interface CachedAgreement {
+  state: AgreementState;
+  revision: number;
+  eventIds: ReadonlySet<string>;
+}
+
+/** Folded agreements by id, least recently used forgotten first. */
+export class StateCache extends BoundedMap<string, CachedAgreement> {
   forget(agreementId: string): void {
     this.delete(agreementId);
   }

@@ -55,7 +55,7 @@ export class SqliteEventStore implements EventStore {
    */
   private topUpCheckpoint = false;
   private readonly durability: Synchronous;
-  private readonly commitBatch: (batch: PendingAppend[], recordedAt: string) => Outcome[];
+  private readonly commitBatch: Database.Transaction<(batch: PendingAppend[], recordedAt: string) => Outcome[]>;
   private readonly appendInSavepoint: (pending: PendingAppend, recordedAt: string) => Outcome;
 
   private readonly stmt: {
@@ -137,7 +137,9 @@ export class SqliteEventStore implements EventStore {
         this.topUpCheckpoint = false;
         this.db.pragma('wal_checkpoint(PASSIVE)');
       }
-      outcomes = this.commitBatch(batch, this.now().toISOString());
+      // IMMEDIATE: take the write lock before reading revisions, so that a writer in another
+      // process makes this wait (busy_timeout) instead of failing the batch half-way.
+      outcomes = this.commitBatch.immediate(batch, this.now().toISOString());
       this.lastCommitError = undefined;
     } catch (error) {
       if (batch.length === 1 && error instanceof EventStoreError) return batch[0]!.reject(error);
@@ -243,10 +245,18 @@ export class SqliteEventStore implements EventStore {
     if (this.closed) return { ok: false, adapter: 'sqlite', detail: 'closed' };
     try {
       const headPosition = this.stmt.head.get() as number;
-      if (this.lastCommitError) return { ok: false, adapter: 'sqlite', headPosition, detail: `last commit failed: ${this.lastCommitError}` };
+      if (this.lastCommitError) {
+        // The last commit failed: find out whether writes work again rather than stay unhealthy for good.
+        try {
+          this.db.exec('BEGIN IMMEDIATE; ROLLBACK');
+          this.lastCommitError = undefined;
+        } catch {
+          return { ok: false, adapter: 'sqlite', headPosition, detail: 'writes are failing' };
+        }
+      }
       return { ok: true, adapter: 'sqlite', headPosition, durability: this.durability };
     } catch (error) {
-      return { ok: false, adapter: 'sqlite', detail: (error as Error).message };
+      return { ok: false, adapter: 'sqlite', detail: 'the database cannot be read' };
     }
   }
 

@@ -19,7 +19,8 @@ export function registerAuth(app: FastifyInstance, tokens: TokenBook): void {
     const roles = request.routeOptions.config?.roles;
     if (!roles) return;
     const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer ([\x21-\x7e]{1,256})$/.exec(header) : null;
+    // The scheme name is case-insensitive (RFC 9110); the token is not.
+    const match = typeof header === 'string' ? /^Bearer +([\x21-\x7e]{1,256})$/i.exec(header) : null;
     const principal = match ? tokens.identify(match[1]!) : undefined;
     if (!principal) {
       reply.header('www-authenticate', 'Bearer realm="agreement-ledger"');

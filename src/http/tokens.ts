@@ -59,7 +59,14 @@ export function parseApiTokens(value: string): Array<Principal & { secret: strin
  */
 export function generatedTokens(dataDir: string): { tokens: Array<Principal & { secret: string }>; file: string; created: boolean } {
   const file = join(dataDir, 'api-tokens.json');
-  if (existsSync(file)) return { tokens: JSON.parse(readFileSync(file, 'utf8')), file, created: false };
+  if (existsSync(file)) {
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    const entries = Array.isArray(stored) ? stored : [];
+    const text = entries.map((entry: { name?: unknown; role?: unknown; secret?: unknown }) => `${String(entry.name)}:${String(entry.role)}:${String(entry.secret)}`);
+    if (entries.length === 0) throw new TokenConfigError(`${file}: expected a list of { name, role, secret }`);
+    // The same rules as API_TOKENS: a hand-edited file cannot bring in a short secret or a made-up role.
+    return { tokens: parseApiTokens(text.join(',')), file, created: false };
+  }
   mkdirSync(dataDir, { recursive: true });
   const tokens = ROLES.map((role) => ({ name: role, role, secret: randomBytes(24).toString('base64url') }));
   writeFileSync(file, `${JSON.stringify(tokens, null, 2)}\n`, { mode: 0o600, flag: 'wx' });

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import {
-  allowedSteps, lifecycleState, movesLifecycle, STEP_BY_TYPE, isStepEventType, type AgreementState, type RecordedStep, type StepName,
+  allowedSteps, lifecycleState, movesLifecycle, plannedSteps, STEP_BY_TYPE, isStepEventType, type AgreementState, type RecordedStep, type StepName,
 } from '../../domain/agreement/index.js';
 import type { StoredEvent } from '../event-store/port.js';
 import type { AgreementView, HistoryEntry, StoredEventView } from './schemas/agreements.js';
@@ -47,7 +47,7 @@ export function agreementView(state: AgreementState, revision: number): z.infer<
       }),
     ),
     lastStep: last ? { step: last.step, ...dated(last) } : null,
-    planned: state.steps.filter((step) => !step.withdrawn && step.data.tentative).map((step) => ({ step: step.step, ...dated(step) })),
+    planned: plannedSteps(state).map((step) => ({ step: step.step, ...dated(step) })),
     allowedSteps: allowedSteps(state.machine),
     revision,
     anomalies: [...state.anomalies],

@@ -146,6 +146,21 @@ describe('chronology, three-valued', () => {
       .thenRefused('CHRONOLOGY');
   });
 
+  it('holds a new cycle to the step that opened it: rounds after a relaunch, a suspension after a resumption', () => {
+    given(registered(), step('negotiations_stalled', on('2018')), step('negotiations_relaunched', on('2020-11-18')))
+      .when(record('round_held', on('2019-05')))
+      .thenRefused('CHRONOLOGY', { follows: { step: 'negotiations_relaunched' } });
+    given(registered(), step('entered_into_force', on('2010')), step('suspended', on('2014')), step('resumed', on('2016')))
+      .when(record('suspended', on('2015-06')))
+      .thenRefused('CHRONOLOGY', { follows: { step: 'resumed' } });
+  });
+
+  it('says where the agreement stands and what may come next on every refusal', () => {
+    given(registered(), step('round_held', { occurredOn: '2021-02-18', round: 7 }))
+      .when(record('round_held', { occurredOn: '2021-02-25', round: 7 }))
+      .thenRefused('ROUND_NOT_INCREASING', { currentState: 'negotiating', allowedSteps: expect.arrayContaining(['round_held', 'signed']) });
+  });
+
   it('does not hold meetings to the lifecycle order', () => {
     given(registered(), step('entered_into_force', on('2014-12-01')))
       .when(record('meeting_held', { occurredOn: '2010', body: 'Joint Committee' }))
@@ -163,6 +178,13 @@ describe('reversible states are real states', () => {
       .then(step('negotiations_relaunched', on('2020-11-18')))
       .when(record('round_held', { occurredOn: '2021-01-28', round: 6 }))
       .then(step('round_held', { occurredOn: '2021-01-28', round: 6 }));
+  });
+
+  it('lets texts be agreed or signed after a stall (the relaunch went unrecorded), but not more rounds', () => {
+    const stalled = given(registered(), step('round_held', { occurredOn: '2017', round: 3 }), step('negotiations_stalled', on('2018')));
+    stalled.when(record('signed', on('2021-05'))).then(step('signed', on('2021-05')));
+    stalled.when(record('negotiations_concluded', on('2021'))).then(step('negotiations_concluded', on('2021')));
+    stalled.when(record('round_held', on('2021'))).thenRefused('ILLEGAL_STEP', { currentState: 'negotiations_stalled' });
   });
 
   it('freezes ratification and lets a later ratification step thaw it (EU-Belarus PCA, frozen since 1997)', () => {

@@ -46,3 +46,19 @@ describe('npm run import -- <file>', () => {
     expect(result.stdout).toMatch(/refused eu-testland-readmission step 2 \(entered_into_force\): INVALID: occurredOn: must be one of/);
   }, 60_000);
 });
+
+describe('importing an edited dataset again', () => {
+  it('records only the step that was inserted, however the later steps moved', () => {
+    const file = join(dir, 'edited.json');
+    const steps = [
+      { step: 'meeting_held', occurredOn: '2019-03', body: 'Joint Committee', source: 'test:1' },
+      { step: 'meeting_held', occurredOn: '2020-03', body: 'Joint Committee', source: 'test:3' },
+    ];
+    const agreement = { id: 'eu-testland-mp', title: 'EU-Testland Mobility Partnership', kind: 'mobility_partnership', parties: ['EU', 'Testland'] };
+    writeFileSync(file, JSON.stringify({ agreements: [{ ...agreement, steps }] }));
+    expect(runImport(file, join(dir, 'edited')).stdout).toContain('steps: 2 recorded, 0 already present, 0 refused');
+    const inserted = { step: 'meeting_held', occurredOn: '2019-09', body: 'Joint Committee', source: 'test:2' };
+    writeFileSync(file, JSON.stringify({ agreements: [{ ...agreement, steps: [steps[0], inserted, steps[1]] }] }));
+    expect(runImport(file, join(dir, 'edited')).stdout).toContain('steps: 1 recorded, 2 already present, 0 refused');
+  }, 60_000);
+});

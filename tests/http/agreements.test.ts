@@ -137,6 +137,33 @@ describe('the agreement API', () => {
       expect(await t.store.streamRevision('agreement-eu-nigeria-readmission')).toBe(1);
     });
 
+    it('answers a retry that carries both If-Match and its Idempotency-Key with the original write, not 412', async () => {
+      const body = { step: 'round_held', occurredOn: '2021-01-28', round: 6 };
+      const first = await recordStep(body, { 'idempotency-key': 'k-1', 'if-match': '"0"' });
+      const retry = await recordStep(body, { 'idempotency-key': 'k-1', 'if-match': '"0"' });
+      expect(retry.statusCode).toBe(201);
+      expect(retry.json().event.eventId).toBe(first.json().event.eventId);
+    });
+
+    it('refuses an Idempotency-Key reused on another agreement or for another route (422), writing nothing', async () => {
+      await register({ ...nigeria, id: 'eu-other-readmission' });
+      await recordStep({ step: 'round_held', occurredOn: '2021-01', round: 1 }, { 'idempotency-key': 'shared' });
+      const elsewhere = await recordStep({ step: 'round_held', occurredOn: '2021-01', round: 1 }, { 'idempotency-key': 'shared' }, 'eu-other-readmission');
+      expect(elsewhere.statusCode).toBe(422);
+      expect(elsewhere.json().code).toBe('IDEMPOTENCY_KEY_REUSED');
+      const registered = await t.as('officer', { method: 'POST', url: '/agreements', payload: { ...nigeria, id: 'eu-third-readmission' }, headers: { 'idempotency-key': 'reg-1' } });
+      expect(registered.statusCode).toBe(201);
+      const stepWithSameKey = await recordStep({ step: 'signed', occurredOn: '2021' }, { 'idempotency-key': 'reg-1' }, 'eu-third-readmission');
+      expect(stepWithSameKey.statusCode).toBe(422);
+      expect(await t.store.streamRevision('agreement-eu-other-readmission')).toBe(0);
+      expect(await t.store.streamRevision('agreement-eu-third-readmission')).toBe(0);
+    });
+
+    it('answers 404, not 412, to a conditional write on an agreement that does not exist', async () => {
+      const response = await recordStep({ step: 'signed', occurredOn: '2021' }, { 'if-match': '"0"' }, 'eu-nowhere-readmission');
+      expect(response.statusCode).toBe(404);
+    });
+
     it('records every step of 20 concurrent writers on one agreement', async () => {
       const responses = await Promise.all(
         Array.from({ length: 20 }, (_, i) => recordStep({ step: 'meeting_held', occurredOn: '2021-03', body: `Working group ${i}` })),
@@ -201,6 +228,13 @@ describe('the agreement API', () => {
       });
       const notModified = await t.as('viewer', { method: 'GET', url: `/agreements/${nigeria.id}`, headers: { 'if-none-match': '"2"' } });
       expect(notModified.statusCode).toBe(304);
+      for (const weakOrList of ['W/"2"', '"1", "2"', '*']) {
+        expect((await t.as('viewer', { method: 'GET', url: `/agreements/${nigeria.id}`, headers: { 'if-none-match': weakOrList } })).statusCode).toBe(304);
+      }
+      expect((await t.as('viewer', { method: 'GET', url: `/agreements/${nigeria.id}`, headers: { 'if-none-match': '"1"' } })).statusCode).toBe(200);
+      const fulfilled = await recordStep({ step: 'negotiations_concluded', occurredOn: '2021-12-10' });
+      expect(fulfilled.statusCode).toBe(201);
+      expect((await t.as('viewer', { method: 'GET', url: `/agreements/${nigeria.id}` })).json().planned).toEqual([]);
       expect((await t.as('viewer', { method: 'GET', url: '/agreements/eu-nowhere' })).statusCode).toBe(404);
     });
 
@@ -234,6 +268,8 @@ describe('the agreement API', () => {
         expect(wrong.statusCode).toBe(401);
       }
       expect((await t.app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+      const lowercaseScheme = await t.app.inject({ method: 'GET', url: '/agreements', headers: { authorization: `bearer ${TOKENS.viewer}` } });
+      expect(lowercaseScheme.statusCode).toBe(200);
       expect((await t.app.inject({ method: 'GET', url: '/documentation/json' })).statusCode).toBe(200);
     });
 

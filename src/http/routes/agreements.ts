@@ -25,7 +25,7 @@ export interface AgreementRouteDeps {
 
 const problems = (...statuses: number[]) => Object.fromEntries(statuses.map((status) => [status, ProblemView]));
 const WriteHeaders = z.object({
-  'if-match': z.string().regex(/^"\d{1,15}"$/, 'must be a quoted revision such as "3"').optional(),
+  'if-match': z.string().regex(/^("\d{1,15}"|\*)$/, 'must be a quoted revision such as "3", or *').optional(),
   'idempotency-key': z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
   'x-correlation-id': z.string().max(200).optional(),
 });
@@ -103,7 +103,7 @@ export const agreementRoutes = ({ store, handler, register }: AgreementRouteDeps
       if (!state.registration) throw notFound(request.params.id);
       const tag = etag(revision);
       reply.header('etag', tag);
-      if (request.headers['if-none-match'] === tag) return reply.code(304).send(null);
+      if (noneMatch(request.headers['if-none-match'], tag)) return reply.code(304).send(null);
       // Dashboards poll this: the JSON of each agreement is built once per revision.
       let view = views.get(request.params.id);
       if (view?.revision !== revision) {
@@ -174,9 +174,19 @@ function commandMetadata(request: FastifyRequest): CommandMetadata {
   };
 }
 
+/** `If-Match: "3"` makes a write conditional; `*` only asks that the agreement exist, which every step write needs anyway. */
 function ifMatch(request: FastifyRequest): number | undefined {
   const header = request.headers['if-match'];
-  return typeof header === 'string' ? Number(header.slice(1, -1)) : undefined;
+  return typeof header === 'string' && header !== '*' ? Number(header.slice(1, -1)) : undefined;
+}
+
+/** If-None-Match compares weakly (RFC 9110): `W/"3"`, lists and `*` all count. */
+function noneMatch(header: string | undefined, tag: string): boolean {
+  if (header === undefined) return false;
+  return header.split(',').some((candidate) => {
+    const value = candidate.trim();
+    return value === '*' || value.replace(/^W\//, '') === tag;
+  });
 }
 
 function etag(revision: number): string {
