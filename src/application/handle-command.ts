@@ -87,6 +87,7 @@ export class CommandHandler {
         const next = result.events.reduce((folded, event) => evolve(folded, toRecorded(event)), state);
         const eventIds = new Set(loaded.eventIds);
         for (const event of result.events) eventIds.add(event.id);
+        // Not stamped with a store version: the next read checks the head once, then trusts it.
         this.cache.set(agreementId, { state: next, revision: result.nextRevision, eventIds });
         return { events: result.events, state: next, revision: result.nextRevision, replayed: false };
       } catch (error) {
@@ -118,10 +119,17 @@ export class CommandHandler {
   async load(agreementId: string): Promise<CachedAgreement> {
     const cached = this.cache.get(agreementId);
     const stream = streamFor(agreementId);
+    const storeVersion = this.store.changeVersion?.();
     if (cached) {
-      // A cheap check that nobody else (another process, an import) wrote since we cached it.
+      // Nothing committed anywhere since it was cached: current without asking the store.
+      if (storeVersion !== undefined && cached.storeVersion === storeVersion) return cached;
+      // Otherwise one indexed query tells whether anybody (another process, an import) wrote to it.
       const head = await this.store.streamRevision(stream);
-      if (head === cached.revision) return cached;
+      if (head === cached.revision) {
+        const current = { ...cached, storeVersion };
+        this.cache.set(agreementId, current);
+        return current;
+      }
     }
     const events: RecordedEvent[] = [];
     const eventIds = new Set<string>();
@@ -131,7 +139,7 @@ export class CommandHandler {
       eventIds.add(event.id);
       revision = event.revision;
     }
-    const loaded = { state: revision < 0 ? initialState : rehydrate(events), revision, eventIds };
+    const loaded = { state: revision < 0 ? initialState : rehydrate(events), revision, eventIds, storeVersion };
     if (revision >= 0) this.cache.set(agreementId, loaded);
     return loaded;
   }

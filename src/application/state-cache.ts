@@ -6,6 +6,8 @@ export interface CachedAgreement {
   state: AgreementState;
   revision: number;
   eventIds: ReadonlySet<string>;
+  /** The store's change version when this was known to be current (see EventStore.changeVersion). */
+  storeVersion?: number | undefined;
 }
 
 /** Folded agreements by id, least recently used forgotten first. */

@@ -90,6 +90,10 @@ export class MemoryEventStore implements EventStore {
     return this.log.length;
   }
 
+  changeVersion(): number | undefined {
+    return this.closed ? undefined : this.log.length;
+  }
+
   async health(): Promise<StoreHealth> {
     if (this.closed) return { ok: false, adapter: 'memory', detail: 'closed' };
     return { ok: true, adapter: 'memory', headPosition: this.log.length };

@@ -96,6 +96,11 @@ export interface EventStore {
   /** The last global position, 0 for an empty log. */
   headPosition(): Promise<number>;
   health(): Promise<StoreHealth>;
+  /**
+   * A number that changes whenever an append commits, in this process or (where the adapter can
+   * tell) another. Lets caches skip a read while nothing changed. Undefined: cannot tell, always read.
+   */
+  changeVersion?(): number | undefined;
   close(): Promise<void>;
 }
 

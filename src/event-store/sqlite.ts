@@ -67,7 +67,11 @@ export class SqliteEventStore implements EventStore {
     page: Database.Statement;
     pageWithPrefix: Database.Statement;
     head: Database.Statement;
+    dataVersion: Database.Statement;
   };
+  private ownCommits = 0;
+  private externalCommits = 0;
+  private lastDataVersion = -1;
 
   constructor(readonly file: string, options: SqliteStoreOptions = {}) {
     this.now = options.now ?? (() => new Date());
@@ -97,6 +101,8 @@ export class SqliteEventStore implements EventStore {
         `SELECT ${COLUMNS} FROM events WHERE position >= ? AND substr(stream, 1, ?) = ? ORDER BY position LIMIT ?`,
       ),
       head: this.db.prepare('SELECT COALESCE(MAX(position), 0) FROM events').pluck(),
+      // Changes when another connection (another process, the checkpointer never writes rows) commits.
+      dataVersion: this.db.prepare('PRAGMA data_version').pluck(),
     };
     // Created once: better-sqlite3 turns the inner one into a SAVEPOINT when called inside the outer.
     this.commitBatch = this.db.transaction((batch: PendingAppend[], recordedAt: string) => this.commitBatchNow(batch, recordedAt));
@@ -156,6 +162,7 @@ export class SqliteEventStore implements EventStore {
       } else batch[index]!.reject(outcome.error);
     });
     if (wrote) {
+      this.ownCommits++;
       this.signal.notify();
       this.checkpointer.noteCommit();
     }
@@ -239,6 +246,16 @@ export class SqliteEventStore implements EventStore {
   async headPosition(): Promise<number> {
     this.assertOpen();
     return this.stmt.head.get() as number;
+  }
+
+  changeVersion(): number | undefined {
+    if (this.closed) return undefined;
+    const dataVersion = this.stmt.dataVersion.get() as number;
+    if (dataVersion !== this.lastDataVersion) {
+      this.lastDataVersion = dataVersion;
+      this.externalCommits++;
+    }
+    return this.ownCommits + this.externalCommits;
   }
 
   async health(): Promise<StoreHealth> {

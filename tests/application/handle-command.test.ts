@@ -84,6 +84,18 @@ describe('the command handler: read, decide, append', () => {
     expect(refused.code).toBe('ROUND_NOT_INCREASING');
   });
 
+  it('notices a write made by another process (another connection to the file) since its state was cached', async () => {
+    await handler.handle('eu-nigeria-readmission', register, meta('c1'));
+    await handler.handle('eu-nigeria-readmission', round(6), meta('c2'));
+    await handler.load('eu-nigeria-readmission');
+    const otherProcess = new SqliteEventStore(join(dir, 'ledger.sqlite'));
+    await new CommandHandler(otherProcess).handle('eu-nigeria-readmission', round(7), meta('c3'));
+    await otherProcess.close();
+    const { revision, state } = await handler.load('eu-nigeria-readmission');
+    expect(revision).toBe(2);
+    expect(state.machine.context.lastRound).toBe(7);
+  });
+
   it('passes a refusal on and appends nothing', async () => {
     await handler.handle('eu-nigeria-readmission', register, meta('c1'));
     await handler.handle('eu-nigeria-readmission', { type: 'RecordStep', step: 'terminated', data: { occurredOn: '2022' } }, meta('c2'));
