@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
 import { pino } from 'pino';
+import { rehydrate } from '../domain/agreement/index.js';
 import { buildApp } from '../src/app.js';
+import { agreementView } from '../src/http/views.js';
 import { CommandHandler } from '../src/application/handle-command.js';
 import { RegisterFeed } from '../src/application/register-feed.js';
 import { configureConnection, migrate, type Synchronous } from '../src/event-store/sqlite-schema.js';
@@ -49,8 +51,13 @@ if (mode === 'bare') {
     insert.run(randomUUID(), `agreement-${id}`, revision++, 'MeetingHeld', JSON.stringify(request.body), '{}', new Date().toISOString());
     return reply.code(201).send({ ok: true });
   });
-  const document = { id: 'eu-bench-0', title: 'EU-Bench', status: 'in_force', revision: 1 };
-  app.get('/agreements/:id', async () => document);
+  // The same document ours answers with (same bytes on the wire), built once: the bare GET does no work.
+  const state = rehydrate([
+    { id: '00000000-0000-4000-8000-000000000001', type: 'AgreementRegistered', data: { agreementId: 'eu-bench-0', title: 'EU-Bench 0', kind: 'readmission_agreement', binding: true, parties: ['EU', 'Bench 0'], links: {} } },
+    { id: '00000000-0000-4000-8000-000000000002', type: 'AgreementEnteredIntoForce', data: { occurredOn: '2020' } },
+  ]);
+  const document = JSON.stringify(agreementView(state, 1));
+  app.get('/agreements/:id', async (_request, reply) => reply.type('application/json; charset=utf-8').send(document));
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   process.stdout.write(`${url}\n`);
 } else {

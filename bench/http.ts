@@ -109,7 +109,7 @@ export async function runHttpBench(options: { quick: boolean; synchronous?: stri
     },
     {
       name: 'GET /agreements/{id} p99, 50 connections', unit: 'ms', ours: median(reads.map((r) => r.ours.p99)), baseline: median(reads.map((r) => r.bare.p99)),
-      baselineName: 'bare Fastify GET', ratio: p99Ratio, target: '<= 1.50x', met: p99Ratio <= 1.5, rounds,
+      baselineName: 'bare Fastify GET, same body', ratio: p99Ratio, target: '<= 1.50x', met: p99Ratio <= 1.5, rounds,
     },
     {
       name: 'GET p99, 1 connection, sequential', unit: 'ms', ours: median(paced.map((r) => r.ours.p99)), baseline: median(paced.map((r) => r.bare.p99)),

@@ -15,16 +15,18 @@ declare module 'fastify' {
 /** Every route that names roles needs a bearer token of one of them: 401 without one, 403 with the wrong one. */
 export function registerAuth(app: FastifyInstance, tokens: TokenBook): void {
   app.decorateRequest('principal', null);
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+  // A callback hook, not an async one: it runs on every request and a promise per request shows.
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
     const roles = request.routeOptions.config?.roles;
-    if (!roles) return;
+    if (!roles) return done();
     const header = request.headers.authorization;
     // The scheme name is case-insensitive (RFC 9110); the token is not.
     const match = typeof header === 'string' ? /^Bearer +([\x21-\x7e]{1,256})$/i.exec(header) : null;
     const principal = match ? tokens.identify(match[1]!) : undefined;
     if (!principal) {
       reply.header('www-authenticate', 'Bearer realm="agreement-ledger"');
-      return sendProblem(reply, { status: 401, title: 'Unauthorized', code: 'UNAUTHENTICATED', detail: 'Authorization: a valid bearer token is required' });
+      sendProblem(reply, { status: 401, title: 'Unauthorized', code: 'UNAUTHENTICATED', detail: 'Authorization: a valid bearer token is required' });
+      return;
     }
     request.principal = principal;
     // Every later line of this request, "request completed" included, names who made it.
@@ -34,13 +36,15 @@ export function registerAuth(app: FastifyInstance, tokens: TokenBook): void {
       reply.log = request.log;
     }
     if (!roles.includes(principal.role)) {
-      return sendProblem(reply, {
+      sendProblem(reply, {
         status: 403,
         title: 'Forbidden',
         code: 'FORBIDDEN',
         detail: `role ${principal.role} may not do this; it needs ${roles.join(' or ')}`,
       });
+      return;
     }
+    done();
   });
 }
 
