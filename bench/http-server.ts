@@ -15,7 +15,9 @@ import { rehydrate } from '../domain/agreement/index.js';
 import { buildApp } from '../src/app.js';
 import { agreementView } from '../src/http/views.js';
 import { CommandHandler } from '../src/application/handle-command.js';
-import { RegisterFeed } from '../src/application/register-feed.js';
+import { Projector } from '../src/application/projector.js';
+import { registerModel } from '../projections/register/projection.js';
+import { SqliteDocumentStore } from '../src/read-models/sqlite-document-store.js';
 import { configureConnection, migrate, type Synchronous } from '../src/event-store/sqlite-schema.js';
 import { SqliteEventStore } from '../src/event-store/sqlite.js';
 import { TokenBook } from '../src/http/tokens.js';
@@ -68,7 +70,7 @@ if (mode === 'bare') {
     await handler.handle(`eu-bench-${i}`, { type: 'RegisterAgreement', input: { agreementId: `eu-bench-${i}`, title: `EU-Bench ${i}`, kind: 'readmission_agreement', parties: ['EU', `Bench ${i}`] } }, { actor: 'bench', commandId: randomUUID() });
     await handler.handle(`eu-bench-${i}`, { type: 'RecordStep', step: 'entered_into_force', data: { occurredOn: '2020' } }, { actor: 'bench', commandId: randomUUID() });
   }
-  const register = new RegisterFeed(store, logger);
+  const register = new Projector(store, new SqliteDocumentStore(join(dir, 'ledger.sqlite')), registerModel, logger);
   register.start();
   const app = await buildApp({ store, logger, handler, register, tokens: new TokenBook([{ name: 'bench', role: 'officer', secret: BENCH_TOKEN }]) });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });

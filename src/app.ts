@@ -4,12 +4,14 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { CommandHandler } from './application/handle-command.js';
-import type { RegisterFeed } from './application/register-feed.js';
+import type { Projector } from './application/projector.js';
+import type { RegisterDocument } from '../projections/register/projection.js';
 import type { EventStore } from './event-store/port.js';
 import { registerAuth } from './http/auth.js';
 import { registerProblemHandlers } from './http/problem.js';
 import { agreementRoutes } from './http/routes/agreements.js';
 import { healthRoutes } from './http/routes/health.js';
+import { projectionRoutes } from './http/routes/projections.js';
 import type { TokenBook } from './http/tokens.js';
 
 export interface AppDependencies {
@@ -17,7 +19,7 @@ export interface AppDependencies {
   /** The one pino logger of the process. */
   logger: FastifyBaseLogger;
   handler: CommandHandler;
-  register: RegisterFeed;
+  register: Projector<RegisterDocument>;
   tokens: TokenBook;
 }
 
@@ -62,5 +64,6 @@ export async function buildApp({ store, logger, handler, register, tokens }: App
   // Routes come after swagger so that they appear in the document.
   await app.register(healthRoutes(store));
   await app.register(agreementRoutes({ store, handler, register }));
+  await app.register(projectionRoutes(store, [register as Projector<unknown>]));
   return app;
 }

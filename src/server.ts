@@ -2,7 +2,9 @@ import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { loadDemoDataIfEmpty } from './application/demo-data.js';
 import { CommandHandler } from './application/handle-command.js';
-import { RegisterFeed } from './application/register-feed.js';
+import { Projector } from './application/projector.js';
+import { registerModel } from '../projections/register/projection.js';
+import { openDocumentStore } from './read-models/open.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openEventStore } from './event-store/open.js';
 import { generatedTokens, parseApiTokens, TokenBook, TokenConfigError } from './http/tokens.js';
@@ -30,7 +32,8 @@ async function main(): Promise<void> {
   const store = openEventStore(config);
   const handler = new CommandHandler(store);
   if (config.DEMO_DATA) await loadDemoDataIfEmpty(store, handler, logger);
-  const register = new RegisterFeed(store, logger);
+  const documents = openDocumentStore(config);
+  const register = new Projector(store, documents, registerModel, logger);
   register.start();
   const app = await buildApp({ store, logger, handler, register, tokens });
   const address = await app.listen({ port: config.PORT, host: config.HOST });
@@ -56,6 +59,7 @@ async function main(): Promise<void> {
     timer.unref();
     await app.close();
     await register.stop();
+    documents.close();
     await store.close();
     process.exit(0);
   };

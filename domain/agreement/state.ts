@@ -139,3 +139,30 @@ export function plannedSteps(state: AgreementState): RecordedStep[] {
       !step.withdrawn && step.data.tentative === true && !state.steps.slice(index + 1).some((later) => movesLifecycle(later) && kindOf(later) === kindOf(step)),
   );
 }
+
+/** An agreement's state as plain JSON, for read models that keep it on disk. */
+export interface StoredAgreementState {
+  registration: AgreementRegisteredData | undefined;
+  machine: { value: string; context: MachineSnapshot['context'] };
+  steps: RecordedStep[];
+  anomalies: AgreementState['anomalies'];
+}
+
+export function storeState(state: AgreementState): StoredAgreementState {
+  return {
+    registration: state.registration,
+    machine: { value: state.machine.value as string, context: state.machine.context },
+    steps: [...state.steps],
+    anomalies: [...state.anomalies],
+  };
+}
+
+/** Restores without replaying: xstate's `resolveState` rebuilds the snapshot from value and context. */
+export function restoreState(stored: StoredAgreementState): AgreementState {
+  return {
+    registration: stored.registration,
+    machine: agreementMachine.resolveState({ value: stored.machine.value, context: stored.machine.context }),
+    steps: stored.steps,
+    anomalies: stored.anomalies,
+  };
+}

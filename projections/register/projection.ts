@@ -1,6 +1,8 @@
 import {
-  evolve, initialState, lifecycleState, type AgreementState, type LifecycleState, type RecordedEvent,
+  evolve, initialState, lifecycleState, restoreState, storeState,
+  type AgreementState, type LifecycleState, type StoredAgreementState,
 } from '../../domain/agreement/index.js';
+import type { ProjectedEvent, ReadModel } from '../read-model.js';
 
 /** One row of the register: an agreement as the list of all agreements shows it. */
 export interface RegisterEntry {
@@ -16,23 +18,16 @@ export interface RegisterEntry {
   lastRecordedAt: string;
 }
 
-/** The fold keeps each agreement's domain state beside its row, so corrections recompute the status. */
+/** The row, and the agreement's domain state beside it so that corrections recompute the status. */
 export interface RegisterDocument {
   entry: RegisterEntry;
   state: AgreementState;
 }
 
-export interface RegisterEvent {
-  stream: string;
-  position: number;
-  recordedAt: string;
-  event: RecordedEvent;
-}
-
-export const REGISTER = { name: 'register', version: 1, streamPrefix: 'agreement-' } as const;
+const PREFIX = 'agreement-';
 
 /** Pure: (document | undefined, event) -> document. */
-export function foldRegister(document: RegisterDocument | undefined, { event, position, recordedAt }: RegisterEvent): RegisterDocument | undefined {
+export function foldRegister(document: RegisterDocument | undefined, { event, position, recordedAt }: ProjectedEvent): RegisterDocument | undefined {
   const state = evolve(document?.state ?? initialState, event);
   const registration = state.registration;
   if (!registration) return document;
@@ -52,3 +47,16 @@ export function foldRegister(document: RegisterDocument | undefined, { event, po
     },
   };
 }
+
+export const registerModel: ReadModel<RegisterDocument> = {
+  name: 'register',
+  version: 1,
+  streamPrefix: PREFIX,
+  keyOf: ({ stream }) => stream.slice(PREFIX.length),
+  fold: foldRegister,
+  toJSON: (document) => ({ entry: document.entry, state: storeState(document.state) }),
+  fromJSON: (json) => {
+    const stored = json as { entry: RegisterEntry; state: StoredAgreementState };
+    return { entry: stored.entry, state: restoreState(stored.state) };
+  },
+};

@@ -258,9 +258,20 @@ describe('the agreement API', () => {
     });
   });
 
+  describe('GET /projections', () => {
+    it('lists the register with its version, state, checkpoint and lag', async () => {
+      await register();
+      await t.register.waitFor(1, 2000);
+      const response = await t.as('viewer', { method: 'GET', url: '/projections' });
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toMatchObject({ headPosition: 1, projections: [{ name: 'register', version: 1, position: 1, lag: { events: 0 } }] });
+      expect(['live', 'catching_up']).toContain(response.json().projections[0].state);
+    });
+  });
+
   describe('who may do what', () => {
     it('answers 401 without a token or with an unknown one, on every route but /health and /documentation', async () => {
-      for (const [method, url] of [['GET', '/agreements'], ['GET', '/agreements/x'], ['GET', '/agreements/x/history'], ['POST', '/agreements'], ['POST', '/agreements/x/steps'], ['POST', '/agreements/x/corrections']] as const) {
+      for (const [method, url] of [['GET', '/projections'], ['GET', '/agreements'], ['GET', '/agreements/x'], ['GET', '/agreements/x/history'], ['POST', '/agreements'], ['POST', '/agreements/x/steps'], ['POST', '/agreements/x/corrections']] as const) {
         const none = await t.app.inject({ method, url, payload: method === 'POST' ? {} : undefined });
         expect(none.statusCode, `${method} ${url}`).toBe(401);
         expect(none.headers['www-authenticate']).toMatch(/^Bearer/);

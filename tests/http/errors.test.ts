@@ -3,7 +3,9 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { CommandHandler } from '../../src/application/handle-command.js';
-import { RegisterFeed } from '../../src/application/register-feed.js';
+import { Projector } from '../../src/application/projector.js';
+import { registerModel } from '../../projections/register/projection.js';
+import { MemoryDocumentStore } from '../../src/read-models/document-store.js';
 import { MemoryEventStore } from '../../src/event-store/memory.js';
 import { TokenBook } from '../../src/http/tokens.js';
 
@@ -17,7 +19,7 @@ describe('an unexpected failure', () => {
     const logs: string[] = [];
     const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _e, done) => (logs.push(chunk.toString()), done()) }));
     const app = await buildApp({
-      store, logger, handler: new CommandHandler(store), register: new RegisterFeed(store, logger),
+      store, logger, handler: new CommandHandler(store), register: new Projector(store, new MemoryDocumentStore(), registerModel, logger),
       tokens: new TokenBook([{ name: 'wall', role: 'viewer', secret: 'viewer-secret-01234567890' }]),
     });
     const response = await app.inject({ method: 'GET', url: '/agreements/eu-x', headers: { authorization: 'Bearer viewer-secret-01234567890', 'x-request-id': 'req-boom' } });

@@ -6,7 +6,9 @@ import { pino } from 'pino';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { CommandHandler } from '../../src/application/handle-command.js';
-import { RegisterFeed } from '../../src/application/register-feed.js';
+import { Projector } from '../../src/application/projector.js';
+import { registerModel, type RegisterDocument } from '../../projections/register/projection.js';
+import { SqliteDocumentStore } from '../../src/read-models/sqlite-document-store.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite.js';
 import { TokenBook } from '../../src/http/tokens.js';
 
@@ -20,7 +22,7 @@ export const TOKENS = {
 export async function startApp(): Promise<{
   app: FastifyInstance;
   store: SqliteEventStore;
-  register: RegisterFeed;
+  register: Projector<RegisterDocument>;
   logs: string[];
   as: (role: keyof typeof TOKENS, options: InjectOptions) => Promise<LightMyRequestResponse>;
   close: () => Promise<void>;
@@ -31,7 +33,8 @@ export async function startApp(): Promise<{
   const sink = new Writable({ write: (chunk, _encoding, done) => (logs.push(chunk.toString()), done()) });
   const logger = pino({ level: 'info' }, sink);
   const handler = new CommandHandler(store);
-  const register = new RegisterFeed(store, logger);
+  const documents = new SqliteDocumentStore(join(dir, 'ledger.sqlite'));
+  const register = new Projector(store, documents, registerModel, logger);
   register.start();
   const tokens = new TokenBook([
     { name: 'alice', role: 'officer', secret: TOKENS.officer },
@@ -48,6 +51,7 @@ export async function startApp(): Promise<{
     close: async () => {
       await app.close();
       await register.stop();
+      documents.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },

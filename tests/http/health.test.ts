@@ -5,13 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp } from '../../src/app.js';
 import { CommandHandler } from '../../src/application/handle-command.js';
-import { RegisterFeed } from '../../src/application/register-feed.js';
+import { Projector } from '../../src/application/projector.js';
+import { registerModel } from '../../projections/register/projection.js';
+import { MemoryDocumentStore } from '../../src/read-models/document-store.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite.js';
 import { TokenBook } from '../../src/http/tokens.js';
 
 async function appOn(store: SqliteEventStore) {
   const logger = pino({ level: 'silent' });
-  const register = new RegisterFeed(store, logger);
+  const register = new Projector(store, new MemoryDocumentStore(), registerModel, logger);
   return buildApp({ store, logger, handler: new CommandHandler(store), register, tokens: new TokenBook([]) });
 }
 

@@ -7,7 +7,8 @@ import { refuse } from '../../../domain/shared/errors.js';
 import { queryRegister } from '../../../projections/register/queries.js';
 import type { CommandHandler, CommandMetadata } from '../../application/handle-command.js';
 import { streamFor } from '../../application/handle-command.js';
-import type { RegisterFeed } from '../../application/register-feed.js';
+import type { Projector } from '../../application/projector.js';
+import type { RegisterDocument } from '../../../projections/register/projection.js';
 import type { EventStore } from '../../event-store/port.js';
 import { AUDIT_READERS, READERS, WRITERS } from '../auth.js';
 import { sendProblem } from '../problem.js';
@@ -20,7 +21,7 @@ import { BoundedMap } from '../../application/bounded-map.js';
 export interface AgreementRouteDeps {
   store: EventStore;
   handler: CommandHandler;
-  register: RegisterFeed;
+  register: Projector<RegisterDocument>;
 }
 
 const problems = (...statuses: number[]) => Object.fromEntries(statuses.map((status) => [status, ProblemView]));
@@ -148,7 +149,7 @@ export const agreementRoutes = ({ store, handler, register }: AgreementRouteDeps
           extensions: { position: register.position },
         });
       }
-      const page = queryRegister([...register.documents.values()].map((document) => document.entry), query);
+      const page = queryRegister([...register.values()].map((document) => document.entry), query);
       return { ...page, position: register.position };
     });
   };

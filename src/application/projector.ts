@@ -1,0 +1,189 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { ProjectedEvent, ReadModel } from '../../projections/read-model.js';
+import type { EventStore, StoredEvent, Subscription } from '../event-store/port.js';
+import type { DocumentStore } from '../read-models/document-store.js';
+import { toRecorded } from './handle-command.js';
+
+export type ProjectionState = 'catching_up' | 'live' | 'failed' | 'stopped';
+
+export interface ProjectionStatus {
+  name: string;
+  version: number;
+  state: ProjectionState;
+  /** The last position applied (in memory) and the last one stored with the documents. */
+  position: number;
+  checkpoint: number;
+  failed?: { position: number; error: string };
+}
+
+/** At most this many events are folded before the documents and checkpoint are stored. */
+const BATCH = 1000;
+
+/**
+ * Runs one read model: subscribes from its checkpoint (catch-up, then live), folds events in
+ * global order, and stores the changed documents with the new checkpoint in one transaction per
+ * batch. A fold that throws stops this model at that event (reported, logged); others go on.
+ * All documents are kept in memory for queries: fine for the register's one row per agreement.
+ */
+export class Projector<Doc> {
+  private readonly documents = new Map<string, Doc>();
+  private readonly dirty = new Set<string>();
+  private subscription: Subscription | undefined;
+  private running: Promise<void> | undefined;
+  private flushScheduled = false;
+  private waiters: Array<{ position: number; wake: () => void }> = [];
+  private status: ProjectionStatus;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly storage: DocumentStore,
+    readonly model: ReadModel<Doc>,
+    private readonly logger: FastifyBaseLogger,
+  ) {
+    const checkpoint = storage.checkpoint(model.name);
+    if (checkpoint && checkpoint.version !== model.version) {
+      // A new version of the fold: start again from the beginning of the log.
+      logger.info({ model: model.name, from: checkpoint.version, to: model.version }, 'read model version changed; rebuilding');
+      storage.reset(model.name);
+    }
+    const kept = storage.checkpoint(model.name);
+    for (const [key, json] of storage.loadAll(model.name)) this.documents.set(key, model.fromJSON(json));
+    const position = kept?.position ?? 0;
+    this.status = {
+      name: model.name,
+      version: model.version,
+      state: kept?.failed ? 'failed' : 'stopped',
+      position,
+      checkpoint: position,
+      ...(kept?.failed ? { failed: kept.failed } : {}),
+    };
+  }
+
+  start(): void {
+    if (this.status.state === 'failed') {
+      this.logger.error({ model: this.model.name, failed: this.status.failed }, 'read model stopped at an event it could not fold; not started');
+      return;
+    }
+    this.status.state = 'catching_up';
+    this.subscription = this.store.subscribe({ fromPosition: this.status.position + 1, streamPrefix: this.model.streamPrefix });
+    this.running = this.run(this.subscription);
+  }
+
+  private async run(subscription: Subscription): Promise<void> {
+    try {
+      for await (const stored of subscription) {
+        if (!this.apply(stored)) break;
+        if (this.dirty.size >= BATCH) this.flush();
+        else this.scheduleFlush();
+      }
+    } catch (error) {
+      // Reading the log failed (the store closed under us, a disk error): not the fold's fault,
+      // so nothing is recorded against an event; the model stops where it is.
+      if ((error as { code?: string }).code !== 'STORE_CLOSED') {
+        this.logger.error({ model: this.model.name, err: error }, 'read model stopped: the log could not be read');
+      }
+      this.status.state = 'stopped';
+      this.wake(true);
+    }
+  }
+
+  private apply(stored: StoredEvent): boolean {
+    const event: ProjectedEvent = { stream: stored.stream, position: stored.position, recordedAt: stored.recordedAt, event: toRecorded(stored) };
+    const key = this.model.keyOf(event);
+    try {
+      if (key !== undefined) {
+        const next = this.model.fold(this.documents.get(key), event);
+        if (next === undefined) this.documents.delete(key);
+        else this.documents.set(key, next);
+        this.dirty.add(key);
+      }
+    } catch (error) {
+      this.flush();
+      const failed = { position: stored.position, error: (error as Error).message };
+      this.status = { ...this.status, state: 'failed', failed };
+      this.storage.fail(this.model.name, this.model.version, failed);
+      this.logger.error({ model: this.model.name, position: stored.position, err: error }, 'read model stopped: its fold threw on this event');
+      void this.subscription?.close();
+      this.wake(true);
+      return false;
+    }
+    this.status.position = stored.position;
+    this.wake();
+    return true;
+  }
+
+  /** Stores what changed since the last flush, with the checkpoint, in one transaction. */
+  private flush(): void {
+    if (this.status.position === this.status.checkpoint) return;
+    const changes = new Map<string, unknown>();
+    for (const key of this.dirty) {
+      const document = this.documents.get(key);
+      changes.set(key, document === undefined ? null : this.model.toJSON(document));
+    }
+    this.storage.commit(this.model.name, this.model.version, this.status.position, changes);
+    this.dirty.clear();
+    this.status.checkpoint = this.status.position;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // After the page being read: events of one page share a transaction; then the model is live.
+    setImmediate(() => {
+      this.flushScheduled = false;
+      if (this.status.state === 'failed' || this.status.state === 'stopped') return;
+      this.flush();
+      this.status.state = 'live';
+    });
+  }
+
+  get(key: string): Doc | undefined {
+    return this.documents.get(key);
+  }
+
+  values(): IterableIterator<Doc> {
+    return this.documents.values();
+  }
+
+  get position(): number {
+    return this.status.position;
+  }
+
+  describe(): ProjectionStatus {
+    return structuredClone(this.status);
+  }
+
+  /** Resolves true once the model has applied `position`; false after `timeoutMs` or if it failed. */
+  waitFor(position: number, timeoutMs: number): Promise<boolean> {
+    if (this.status.position >= position) return Promise.resolve(true);
+    if (this.status.state === 'failed') return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve(this.status.position >= position);
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((waiter) => waiter.wake !== wake);
+        resolve(false);
+      }, timeoutMs);
+      this.waiters.push({ position, wake });
+    });
+  }
+
+  private wake(all = false): void {
+    if (this.waiters.length === 0) return;
+    const ready = this.waiters.filter((waiter) => all || waiter.position <= this.status.position);
+    this.waiters = this.waiters.filter((waiter) => !ready.includes(waiter));
+    for (const waiter of ready) waiter.wake();
+  }
+
+  /** Stops after storing what was folded. */
+  async stop(): Promise<void> {
+    await this.subscription?.close();
+    await this.running;
+    if (this.status.state !== 'failed') {
+      this.flush();
+      this.status.state = 'stopped';
+    }
+  }
+}

@@ -1,0 +1,92 @@
+import Database from 'better-sqlite3';
+import type { Checkpoint, DocumentStore } from './document-store.js';
+
+/**
+ * Read models in the same SQLite file as the log, in tables of their own, on a connection of
+ * their own. A commit writes the changed documents and the checkpoint in one transaction, so a
+ * crash can neither apply an event twice nor skip one. synchronous=NORMAL: a power loss can lose
+ * the last commits, which the projector then folds again from the older checkpoint.
+ */
+export class SqliteDocumentStore implements DocumentStore {
+  private readonly db: Database.Database;
+  private readonly statements;
+  private readonly commitNow;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS read_model_documents (
+        model TEXT NOT NULL, key TEXT NOT NULL, document TEXT NOT NULL, PRIMARY KEY (model, key)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS read_model_checkpoints (
+        model TEXT PRIMARY KEY, version INTEGER NOT NULL, position INTEGER NOT NULL,
+        failed_position INTEGER, failed_error TEXT
+      ) STRICT;`);
+    this.statements = {
+      checkpoint: this.db.prepare('SELECT version, position, failed_position, failed_error FROM read_model_checkpoints WHERE model = ?'),
+      load: this.db.prepare('SELECT document FROM read_model_documents WHERE model = ? AND key = ?').pluck(),
+      loadAll: this.db.prepare('SELECT key, document FROM read_model_documents WHERE model = ? ORDER BY key').raw(true),
+      put: this.db.prepare('INSERT INTO read_model_documents (model, key, document) VALUES (?, ?, ?) ON CONFLICT (model, key) DO UPDATE SET document = excluded.document'),
+      remove: this.db.prepare('DELETE FROM read_model_documents WHERE model = ? AND key = ?'),
+      setCheckpoint: this.db.prepare(
+        `INSERT INTO read_model_checkpoints (model, version, position, failed_position, failed_error) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (model) DO UPDATE SET version = excluded.version, position = excluded.position,
+           failed_position = excluded.failed_position, failed_error = excluded.failed_error`,
+      ),
+      removeAll: this.db.prepare('DELETE FROM read_model_documents WHERE model = ?'),
+      removeCheckpoint: this.db.prepare('DELETE FROM read_model_checkpoints WHERE model = ?'),
+    };
+    this.commitNow = this.db.transaction((model: string, version: number, position: number, changes: ReadonlyMap<string, unknown>) => {
+      for (const [key, document] of changes) {
+        if (document === null) this.statements.remove.run(model, key);
+        else this.statements.put.run(model, key, JSON.stringify(document));
+      }
+      this.statements.setCheckpoint.run(model, version, position, null, null);
+    });
+  }
+
+  checkpoint(model: string): Checkpoint | undefined {
+    const row = this.statements.checkpoint.get(model) as
+      | { version: number; position: number; failed_position: number | null; failed_error: string | null }
+      | undefined;
+    if (!row) return undefined;
+    return {
+      version: row.version,
+      position: row.position,
+      ...(row.failed_position !== null ? { failed: { position: row.failed_position, error: row.failed_error ?? '' } } : {}),
+    };
+  }
+
+  load(model: string, key: string): unknown {
+    const json = this.statements.load.get(model, key) as string | undefined;
+    return json === undefined ? undefined : JSON.parse(json);
+  }
+
+  *loadAll(model: string): Iterable<[string, unknown]> {
+    const rows = this.statements.loadAll.all(model) as Array<[string, string]>;
+    for (const [key, json] of rows) yield [key, JSON.parse(json)];
+  }
+
+  commit(model: string, version: number, position: number, changes: ReadonlyMap<string, unknown>): void {
+    this.commitNow.immediate(model, version, position, changes);
+  }
+
+  fail(model: string, version: number, failed: { position: number; error: string }): void {
+    const position = this.checkpoint(model)?.position ?? 0;
+    this.statements.setCheckpoint.run(model, version, position, failed.position, failed.error);
+  }
+
+  reset(model: string): void {
+    this.db.transaction(() => {
+      this.statements.removeAll.run(model);
+      this.statements.removeCheckpoint.run(model);
+    }).immediate();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

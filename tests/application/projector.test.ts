@@ -1,0 +1,129 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { registerModel, type RegisterDocument } from '../../projections/register/projection.js';
+import type { ReadModel } from '../../projections/read-model.js';
+import { demoDatasetPath } from '../../src/application/demo-data.js';
+import { CommandHandler } from '../../src/application/handle-command.js';
+import { importDataset } from '../../src/application/import-agreements.js';
+import { Projector } from '../../src/application/projector.js';
+import { SqliteEventStore } from '../../src/event-store/sqlite.js';
+import { SqliteDocumentStore } from '../../src/read-models/sqlite-document-store.js';
+
+const logger = pino({ level: 'silent' });
+const dataset = JSON.parse(readFileSync(demoDatasetPath(), 'utf8'));
+
+/** Every document of a model as stored, serialised in key order: what "byte for byte" compares. */
+function storedBytes(documents: SqliteDocumentStore, model: string): string {
+  return JSON.stringify([...documents.loadAll(model)]);
+}
+
+describe('the projector', () => {
+  let dir: string;
+  let store: SqliteEventStore;
+  let documents: SqliteDocumentStore;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ledger-projector-'));
+    store = new SqliteEventStore(join(dir, 'ledger.sqlite'));
+    documents = new SqliteDocumentStore(join(dir, 'ledger.sqlite'));
+  });
+  afterEach(async () => {
+    documents.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('builds the register live while the demo data is recorded, and a rebuild from zero gives the same bytes', async () => {
+    const live = new Projector(store, documents, registerModel, logger);
+    live.start();
+    await importDataset(new CommandHandler(store), dataset, 'test');
+    expect(await live.waitFor(await store.headPosition(), 5000)).toBe(true);
+    await live.stop();
+    expect(live.describe()).toMatchObject({ name: 'register', state: 'stopped', position: await store.headPosition(), checkpoint: await store.headPosition() });
+
+    const fresh = new SqliteDocumentStore(join(dir, 'rebuild.sqlite'));
+    const rebuilt = new Projector(store, fresh, registerModel, logger);
+    rebuilt.start();
+    expect(await rebuilt.waitFor(await store.headPosition(), 5000)).toBe(true);
+    await rebuilt.stop();
+    expect(storedBytes(fresh, 'register')).toBe(storedBytes(documents, 'register'));
+    expect([...documents.loadAll('register')]).toHaveLength(dataset.agreements.length);
+    fresh.close();
+  }, 60_000);
+
+  it('goes on from its stored checkpoint after a restart, and ends where a clean rebuild ends', async () => {
+    const handler = new CommandHandler(store);
+    const first = new Projector(store, documents, registerModel, logger);
+    first.start();
+    await importDataset(handler, { agreements: dataset.agreements.slice(0, 40) }, 'test');
+    await first.waitFor(await store.headPosition(), 5000);
+    await first.stop();
+    const checkpoint = documents.checkpoint('register')!.position;
+    expect(checkpoint).toBe(await store.headPosition());
+
+    await importDataset(handler, dataset, 'test');
+    const resumed = new Projector(store, documents, registerModel, logger);
+    expect(resumed.describe().position).toBe(checkpoint);
+    resumed.start();
+    await resumed.waitFor(await store.headPosition(), 5000);
+    await resumed.stop();
+
+    const fresh = new SqliteDocumentStore(join(dir, 'clean.sqlite'));
+    const clean = new Projector(store, fresh, registerModel, logger);
+    clean.start();
+    await clean.waitFor(await store.headPosition(), 5000);
+    await clean.stop();
+    expect(storedBytes(documents, 'register')).toBe(storedBytes(fresh, 'register'));
+    fresh.close();
+  }, 60_000);
+
+  it('stops a model whose fold throws at that event, reports it and keeps it stopped after a restart, while others go on', async () => {
+    const handler = new CommandHandler(store);
+    const fragile: ReadModel<{ count: number }> = {
+      name: 'fragile', version: 1, streamPrefix: 'agreement-',
+      keyOf: () => 'all',
+      fold: (document, { event }) => {
+        if (event.type === 'AgreementSigned') throw new Error('cannot count signatures');
+        return { count: (document?.count ?? 0) + 1 };
+      },
+      toJSON: (document) => document,
+      fromJSON: (json) => json as { count: number },
+    };
+    const broken = new Projector(store, documents, fragile, logger);
+    const register = new Projector(store, documents, registerModel, logger);
+    broken.start();
+    register.start();
+    await handler.handle('eu-x-readmission', { type: 'RegisterAgreement', input: { agreementId: 'eu-x-readmission', title: 'EU-X', kind: 'readmission_agreement', parties: ['EU', 'X'] } }, { actor: 't', commandId: 'c1' });
+    const signed = await handler.handle('eu-x-readmission', { type: 'RecordStep', step: 'signed', data: { occurredOn: '2020' } }, { actor: 't', commandId: 'c2' });
+    await handler.handle('eu-x-readmission', { type: 'RecordStep', step: 'entered_into_force', data: { occurredOn: '2021' } }, { actor: 't', commandId: 'c3' });
+    expect(await register.waitFor(3, 5000)).toBe(true);
+    expect(await broken.waitFor(3, 500)).toBe(false);
+    expect(broken.describe()).toMatchObject({ state: 'failed', position: 1, failed: { position: signed.events[0]!.position, error: 'cannot count signatures' } });
+    expect(register.get('eu-x-readmission')?.entry.status).toBe('in_force');
+    await broken.stop();
+    await register.stop();
+
+    const again = new Projector(store, documents, fragile, logger);
+    expect(again.describe()).toMatchObject({ state: 'failed', failed: { position: 2 } });
+    expect(again.get('all')).toEqual({ count: 1 });
+  });
+
+  it('rebuilds a model from the start when its version changes', async () => {
+    const handler = new CommandHandler(store);
+    const v1 = new Projector(store, documents, registerModel, logger);
+    v1.start();
+    await importDataset(handler, { agreements: dataset.agreements.slice(0, 5) }, 'test');
+    await v1.waitFor(await store.headPosition(), 5000);
+    await v1.stop();
+    const v2model: ReadModel<RegisterDocument> = { ...registerModel, version: 2 };
+    const v2 = new Projector(store, documents, v2model, logger);
+    expect(v2.describe()).toMatchObject({ version: 2, position: 0 });
+    v2.start();
+    await v2.waitFor(await store.headPosition(), 5000);
+    await v2.stop();
+    expect(documents.checkpoint('register')).toMatchObject({ version: 2, position: await store.headPosition() });
+    expect([...documents.loadAll('register')]).toHaveLength(5);
+  });
+});
