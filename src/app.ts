@@ -10,6 +10,7 @@ import type { EventStore } from './event-store/port.js';
 import { registerAuth } from './http/auth.js';
 import { registerProblemHandlers } from './http/problem.js';
 import { agreementRoutes } from './http/routes/agreements.js';
+import { dashboardRoutes } from './http/routes/dashboard.js';
 import { healthRoutes } from './http/routes/health.js';
 import { projectionRoutes } from './http/routes/projections.js';
 import type { TokenBook } from './http/tokens.js';
@@ -65,5 +66,6 @@ export async function buildApp({ store, logger, handler, register, tokens }: App
   await app.register(healthRoutes(store));
   await app.register(agreementRoutes({ store, handler, register }));
   await app.register(projectionRoutes(store, [register as Projector<unknown>]));
+  await app.register(dashboardRoutes(register, () => new Date().toISOString().slice(0, 10)));
   return app;
 }

@@ -1,8 +1,21 @@
 import {
-  evolve, initialState, lifecycleState, restoreState, storeState,
-  type AgreementState, type LifecycleState, type StoredAgreementState,
+  evolve, initialState, lifecycleState, plannedSteps, restoreState, storeState,
+  type AgreementState, type LifecycleState, type StepName, type StoredAgreementState,
 } from '../../domain/agreement/index.js';
 import type { ProjectedEvent, ReadModel } from '../read-model.js';
+
+/** A step as dashboards show it: corrections applied, withdrawn ones left out. */
+export interface DatedStep {
+  eventId: string;
+  step: StepName;
+  occurredOn: string;
+  tentative: boolean;
+  /** Planned and not yet fulfilled by a firm step of the same kind. */
+  planned: boolean;
+  body?: string;
+  location?: string;
+  party?: string;
+}
 
 /** One row of the register: an agreement as the list of all agreements shows it. */
 export interface RegisterEntry {
@@ -16,6 +29,8 @@ export interface RegisterEntry {
   /** Global position and time of the agreement's last recorded event: "last activity". */
   lastPosition: number;
   lastRecordedAt: string;
+  /** Every step in recorded order: what the dashboards (pipeline, partners, calendar, durations, stalled) read. */
+  steps: DatedStep[];
 }
 
 /** The row, and the agreement's domain state beside it so that corrections recompute the status. */
@@ -32,6 +47,19 @@ export function foldRegister(document: RegisterDocument | undefined, { event, po
   const registration = state.registration;
   if (!registration) return document;
   const last = [...state.steps].reverse().find((step) => !step.withdrawn);
+  const planned = new Set(plannedSteps(state).map((step) => step.eventId));
+  const steps = state.steps
+    .filter((step) => !step.withdrawn)
+    .map((step): DatedStep => ({
+      eventId: step.eventId,
+      step: step.step,
+      occurredOn: step.data.occurredOn,
+      tentative: step.data.tentative === true,
+      planned: planned.has(step.eventId),
+      ...(step.data.body !== undefined ? { body: step.data.body } : {}),
+      ...(step.data.location !== undefined ? { location: step.data.location } : {}),
+      ...(step.data.party !== undefined ? { party: step.data.party } : {}),
+    }));
   return {
     state,
     entry: {
@@ -44,6 +72,7 @@ export function foldRegister(document: RegisterDocument | undefined, { event, po
       lastStep: last ? { step: last.step, occurredOn: last.data.occurredOn, tentative: last.data.tentative === true } : null,
       lastPosition: position,
       lastRecordedAt: recordedAt,
+      steps,
     },
   };
 }

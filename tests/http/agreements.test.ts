@@ -258,6 +258,35 @@ describe('the agreement API', () => {
     });
   });
 
+  describe('dashboards', () => {
+    it('answer from the register once it has caught up with the caller\'s write', async () => {
+      await register();
+      const step = await recordStep({ step: 'round_held', occurredOn: '2021-01-28', round: 6 });
+      const position = step.json().event.position;
+      const pipeline = await t.as('viewer', { method: 'GET', url: `/dashboard/pipeline?minPosition=${position}` });
+      expect(pipeline.statusCode).toBe(200);
+      expect(pipeline.json()).toMatchObject({ total: 1, cells: [{ stage: 'negotiation', kind: 'readmission_agreement', ids: [nigeria.id] }] });
+      const nigeriaPage = await t.as('viewer', { method: 'GET', url: `/dashboard/partners/Nigeria?minPosition=${position}` });
+      expect(nigeriaPage.json().agreements[0]).toMatchObject({ id: nigeria.id, stage: 'negotiation', lastStep: { step: 'round_held' } });
+      expect((await t.as('viewer', { method: 'GET', url: '/dashboard/partners/Atlantis' })).statusCode).toBe(404);
+      const calendar = await t.as('viewer', { method: 'GET', url: `/dashboard/calendar?from=2021-Q1&to=2021-Q1&minPosition=${position}` });
+      expect(calendar.json().items).toMatchObject([{ agreementId: nigeria.id, occurredOn: '2021-01-28', precision: 'day', certain: true }]);
+      const stalled = await t.as('viewer', { method: 'GET', url: `/dashboard/stalled?months=6&asOf=2022-06-01&minPosition=${position}` });
+      expect(stalled.json().agreements.map((a: { id: string }) => a.id)).toEqual([nigeria.id]);
+      expect((await t.as('viewer', { method: 'GET', url: '/dashboard/durations' })).statusCode).toBe(200);
+    });
+
+    it('say 503 with the lag when the read model has not reached the position asked for, and 400 for a backwards period', async () => {
+      const lagging = await t.as('viewer', { method: 'GET', url: '/dashboard/pipeline?minPosition=999' });
+      expect(lagging.statusCode).toBe(503);
+      expect(lagging.json()).toMatchObject({ code: 'PROJECTION_LAGGING', position: 0, lag: { events: 999 } });
+      expect(lagging.headers['retry-after']).toBe('1');
+      const backwards = await t.as('viewer', { method: 'GET', url: '/dashboard/calendar?from=2022&to=2021' });
+      expect(backwards.statusCode).toBe(400);
+      expect((await t.as('viewer', { method: 'GET', url: '/dashboard/calendar?from=Q4-2021&to=2022' })).statusCode).toBe(400);
+    }, 10_000);
+  });
+
   describe('GET /projections', () => {
     it('lists the register with its version, state, checkpoint and lag', async () => {
       await register();

@@ -20,6 +20,10 @@ describe('the register read model', () => {
     expect(document?.entry).toEqual({
       id: 'eu-testland-readmission', title: 'EU-Testland Readmission Agreement', kind: 'readmission_agreement', binding: true, parties: ['EU', 'Testland'],
       status: 'signed', lastStep: { step: 'signed', occurredOn: '2021-05', tentative: false }, lastPosition: 12, lastRecordedAt: '2026-01-03T00:00:00.000Z',
+      steps: [
+        { eventId: id(1), step: 'round_held', occurredOn: '2021-01-28', tentative: false, planned: false },
+        { eventId: id(2), step: 'signed', occurredOn: '2021-05', tentative: false, planned: false },
+      ],
     });
   });
 

@@ -11,7 +11,7 @@ import type { Projector } from '../../application/projector.js';
 import type { RegisterDocument } from '../../../projections/register/projection.js';
 import type { EventStore } from '../../event-store/port.js';
 import { AUDIT_READERS, READERS, WRITERS } from '../auth.js';
-import { sendProblem } from '../problem.js';
+import { caughtUp } from '../read-your-writes.js';
 import {
   AgreementParams, AgreementView, CorrectionBody, History, ProblemView, RegisterBody, RegisterPageView, RegisterQuerySchema, StepBody, StepRecorded,
 } from '../schemas/agreements.js';
@@ -140,17 +140,9 @@ export const agreementRoutes = ({ store, handler, register }: AgreementRouteDeps
       },
     }, async (request, reply) => {
       const { minPosition, ...query } = request.query;
-      if (minPosition !== undefined && !(await register.waitFor(minPosition, 2000))) {
-        return sendProblem(reply as FastifyReply, {
-          status: 503,
-          title: 'Service Unavailable',
-          code: 'PROJECTION_LAGGING',
-          detail: `the register has applied position ${register.position}, not yet ${minPosition}`,
-          extensions: { position: register.position },
-        });
-      }
+      if (!(await caughtUp(register as Projector<unknown>, minPosition, reply as FastifyReply))) return reply;
       const page = queryRegister([...register.values()].map((document) => document.entry), query);
-      return { ...page, position: register.position };
+      return { ...page, items: page.items.map(({ steps: _steps, ...row }) => row), position: register.position };
     });
   };
 

@@ -1,0 +1,110 @@
+import type { FastifyReply } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { PartialDateText } from '../../../domain/agreement/index.js';
+import { partialDate } from '../../../domain/shared/partial-date.js';
+import { calendar } from '../../../projections/calendar/queries.js';
+import { durations } from '../../../projections/durations/queries.js';
+import { partner, partners } from '../../../projections/partners/queries.js';
+import { pipeline } from '../../../projections/pipeline/queries.js';
+import type { RegisterDocument } from '../../../projections/register/projection.js';
+import { stalled } from '../../../projections/stalled/queries.js';
+import type { Projector } from '../../application/projector.js';
+import { READERS } from '../auth.js';
+import { sendProblem } from '../problem.js';
+import { caughtUp } from '../read-your-writes.js';
+import { ProblemView } from '../schemas/agreements.js';
+
+const MinPosition = { minPosition: z.coerce.number().int().min(0).optional() };
+const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a day, YYYY-MM-DD');
+const problems = (...statuses: number[]) => Object.fromEntries(statuses.map((status) => [status, ProblemView]));
+const Json = z.record(z.string(), z.unknown());
+
+/**
+ * What dashboards read. Every dashboard is a query over the register's documents: one fold keeps
+ * them consistent with each other by construction, and one rebuild rebuilds them all.
+ */
+export const dashboardRoutes = (register: Projector<RegisterDocument>, today: () => string): FastifyPluginAsyncZod =>
+  async (app) => {
+    const entries = () => [...register.values()].map((document) => document.entry);
+    const ready = (minPosition: number | undefined, reply: FastifyReply) => caughtUp(register as Projector<unknown>, minPosition, reply);
+
+    app.get('/dashboard/pipeline', {
+      config: { roles: READERS },
+      schema: { tags: ['dashboard'], summary: 'Agreements by lifecycle stage and kind, with the ids in each cell', querystring: z.strictObject(MinPosition), response: { 200: Json, ...problems(400, 401, 403, 503) } },
+    }, async (request, reply) => {
+      if (!(await ready(request.query.minPosition, reply))) return reply;
+      return { ...pipeline(entries()), position: register.position };
+    });
+
+    app.get('/dashboard/partners', {
+      config: { roles: READERS },
+      schema: { tags: ['dashboard'], summary: 'Every partner with its number of agreements by stage', querystring: z.strictObject(MinPosition), response: { 200: Json, ...problems(400, 401, 403, 503) } },
+    }, async (request, reply) => {
+      if (!(await ready(request.query.minPosition, reply))) return reply;
+      return { partners: partners(entries()), position: register.position };
+    });
+
+    app.get('/dashboard/partners/:party', {
+      config: { roles: READERS },
+      schema: {
+        tags: ['dashboard'],
+        summary: "Every agreement with a partner: its stage, last step and next known steps",
+        params: z.strictObject({ party: z.string().min(1).max(200) }),
+        querystring: z.strictObject(MinPosition),
+        response: { 200: Json, ...problems(400, 401, 403, 404, 503) },
+      },
+    }, async (request, reply) => {
+      if (!(await ready(request.query.minPosition, reply))) return reply;
+      const agreements = partner(entries(), request.params.party);
+      if (agreements.length === 0) {
+        return sendProblem(reply as FastifyReply, { status: 404, title: 'Not Found', code: 'PARTNER_NOT_FOUND', detail: `no agreement names ${request.params.party} as a party` });
+      }
+      return { party: request.params.party, agreements, position: register.position };
+    });
+
+    app.get('/dashboard/calendar', {
+      config: { roles: READERS },
+      schema: {
+        tags: ['dashboard'],
+        summary: 'Past and planned steps and meetings in a period; partial dates placed as precisely as they are known',
+        querystring: z.strictObject({ from: PartialDateText, to: PartialDateText, ...MinPosition }),
+        response: { 200: Json, ...problems(400, 401, 403, 503) },
+      },
+    }, async (request, reply) => {
+      const [from, to] = [partialDate(request.query.from), partialDate(request.query.to)];
+      if (to.end < from.start) {
+        return sendProblem(reply as FastifyReply, {
+          status: 400,
+          title: 'Bad Request',
+          code: 'VALIDATION_FAILED',
+          detail: 'querystring.to: must not end before from starts',
+          extensions: { errors: [{ in: 'querystring', field: 'to', rule: 'must not end before from starts' }] },
+        });
+      }
+      if (!(await ready(request.query.minPosition, reply))) return reply;
+      return { from: from.start, to: to.end, items: calendar(entries(), from, to), position: register.position };
+    });
+
+    app.get('/dashboard/durations', {
+      config: { roles: READERS },
+      schema: { tags: ['dashboard'], summary: 'For each kind, days from mandate to opening, opening to conclusion, conclusion to signature, signature to entry into force', querystring: z.strictObject(MinPosition), response: { 200: Json, ...problems(400, 401, 403, 503) } },
+    }, async (request, reply) => {
+      if (!(await ready(request.query.minPosition, reply))) return reply;
+      return { unit: 'days', precision: 'dates known to the day or month; month-precise dates count from the first', durations: durations(entries()), position: register.position };
+    });
+
+    app.get('/dashboard/stalled', {
+      config: { roles: READERS },
+      schema: {
+        tags: ['dashboard'],
+        summary: 'Negotiations with no recorded step for longer than the threshold',
+        querystring: z.strictObject({ months: z.coerce.number().int().min(1).max(600).default(12), asOf: Day.optional(), ...MinPosition }),
+        response: { 200: Json, ...problems(400, 401, 403, 503) },
+      },
+    }, async (request, reply) => {
+      if (!(await ready(request.query.minPosition, reply))) return reply;
+      const asOf = request.query.asOf ?? today();
+      return { months: request.query.months, asOf, agreements: stalled(entries(), request.query.months, asOf), position: register.position };
+    });
+  };

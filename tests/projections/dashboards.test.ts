@@ -1,0 +1,69 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { partialDate } from '../../domain/shared/partial-date.js';
+import { calendar } from '../../projections/calendar/queries.js';
+import { durations } from '../../projections/durations/queries.js';
+import { partner, partners } from '../../projections/partners/queries.js';
+import { pipeline } from '../../projections/pipeline/queries.js';
+import type { RegisterEntry } from '../../projections/register/projection.js';
+import { stalled } from '../../projections/stalled/queries.js';
+import { demoEntries } from './demo-entries.js';
+
+/** The dashboards over the real demo data (seed 004, state of play of 14 September 2021). */
+describe('dashboards over the demo data', () => {
+  let entries: RegisterEntry[];
+  beforeAll(async () => {
+    entries = await demoEntries();
+  }, 30_000);
+
+  it('pipeline: every agreement in exactly one cell, cells in lifecycle order, ids listed', () => {
+    const board = pipeline(entries);
+    expect(board.total).toBe(entries.length);
+    expect(board.cells.reduce((sum, cell) => sum + cell.count, 0)).toBe(entries.length);
+    expect(board.cells.find((cell) => cell.stage === 'suspended' && cell.kind === 'readmission_agreement')?.ids).toEqual(['eu-belarus-readmission']);
+    expect(board.cells.find((cell) => cell.stage === 'ratification' && cell.kind === 'partnership_cooperation_agreement')?.ids).toContain('eu-belarus-pca');
+    const stages = board.cells.map((cell) => cell.stage);
+    expect(stages.indexOf('negotiation')).toBeLessThan(stages.indexOf('applied'));
+  });
+
+  it('partners: Belarus has six agreements, one of them with suspension announced', () => {
+    expect(partners(entries).find((row) => row.party === 'Belarus')).toEqual({
+      party: 'Belarus', agreements: 6, stages: { ratification: 1, negotiation_paused: 1, applied: 3, suspended: 1 },
+    });
+    expect(partners(entries).some((row) => row.party === 'EU')).toBe(false);
+  });
+
+  it('a partner: Cabo Verde, with the amendment sent for consent and its entry into force expected in autumn 2021', () => {
+    const amendment = partner(entries, 'cabo verde').find((row) => row.id === 'eu-cabo-verde-visa-facilitation-amendment');
+    expect(amendment).toMatchObject({ stage: 'ratification', lastStep: { step: 'submitted_for_consent', occurredOn: '2021-07-14' } });
+    expect(amendment?.nextSteps.map((step) => `${step.step}@${step.occurredOn}`)).toEqual(['entered_into_force@2021-autumn']);
+  });
+
+  it('calendar: the last quarter of 2021 lists what may fall in it, saying which only may', () => {
+    const items = calendar(entries, partialDate('2021-10'), partialDate('2021-12'));
+    const autumn = items.find((item) => item.agreementId === 'eu-cabo-verde-visa-facilitation-amendment');
+    expect(autumn).toMatchObject({ step: 'entered_into_force', occurredOn: '2021-autumn', precision: 'season', start: '2021-09-01', end: '2021-11-30', certain: false, tentative: true });
+    for (const item of items) {
+      const date = partialDate(item.occurredOn);
+      expect(date.end >= '2021-10-01' && date.start <= '2021-12-31', item.occurredOn).toBe(true);
+      expect(item.certain).toBe(date.start >= '2021-10-01' && date.end <= '2021-12-31');
+    }
+    expect(items.map((item) => item.start)).toEqual([...items.map((item) => item.start)].sort());
+  });
+
+  it('durations: counted only where both ends are firm and precise enough, with what was left out', () => {
+    const readmission = durations(entries).find((row) => row.kind === 'readmission_agreement' && row.interval === 'signature_to_entry_into_force')!;
+    expect(readmission.count + readmission.leftOut.missing + readmission.leftOut.imprecise).toBe(entries.filter((e) => e.kind === 'readmission_agreement').length);
+    expect(readmission.count).toBeGreaterThan(0);
+    expect(readmission.min).toBeLessThanOrEqual(readmission.median!);
+    expect(readmission.median).toBeLessThanOrEqual(readmission.max!);
+  });
+
+  it('stalled: negotiations quiet for over a year on 14 September 2021, longest first, with their last step', () => {
+    const rows = stalled(entries, 12, '2021-09-14');
+    const morocco = rows.find((row) => row.id === 'eu-morocco-readmission');
+    expect(morocco).toMatchObject({ status: 'negotiating', lastStep: { step: 'round_held', occurredOn: '2015-01' } });
+    expect(rows.some((row) => row.id === 'eu-nigeria-readmission')).toBe(false);
+    expect(rows.map((row) => row.idleMonths)).toEqual([...rows.map((row) => row.idleMonths)].sort((a, b) => b - a));
+    expect(stalled(entries, 12, '2016-01-01').some((row) => row.id === 'eu-morocco-readmission')).toBe(false);
+  });
+});

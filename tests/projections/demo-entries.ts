@@ -1,0 +1,21 @@
+import { readFileSync } from 'node:fs';
+import { pino } from 'pino';
+import { registerModel, type RegisterEntry } from '../../projections/register/projection.js';
+import { demoDatasetPath } from '../../src/application/demo-data.js';
+import { CommandHandler } from '../../src/application/handle-command.js';
+import { importDataset } from '../../src/application/import-agreements.js';
+import { Projector } from '../../src/application/projector.js';
+import { MemoryEventStore } from '../../src/event-store/memory.js';
+import { MemoryDocumentStore } from '../../src/read-models/document-store.js';
+
+/** The register rows of the shipped demo data, folded by the real projector. */
+export async function demoEntries(): Promise<RegisterEntry[]> {
+  const store = new MemoryEventStore();
+  await importDataset(new CommandHandler(store), JSON.parse(readFileSync(demoDatasetPath(), 'utf8')), 'test');
+  const projector = new Projector(store, new MemoryDocumentStore(), registerModel, pino({ level: 'silent' }));
+  projector.start();
+  await projector.waitFor(await store.headPosition(), 10_000);
+  await projector.stop();
+  await store.close();
+  return [...projector.values()].map((document) => document.entry);
+}
