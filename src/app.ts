@@ -12,6 +12,7 @@ import { registerProblemHandlers } from './http/problem.js';
 import { agreementRoutes } from './http/routes/agreements.js';
 import { dashboardRoutes } from './http/routes/dashboard.js';
 import { healthRoutes } from './http/routes/health.js';
+import { liveRoutes } from './http/routes/live.js';
 import { projectionRoutes } from './http/routes/projections.js';
 import type { TokenBook } from './http/tokens.js';
 
@@ -67,5 +68,6 @@ export async function buildApp({ store, logger, handler, register, tokens }: App
   await app.register(agreementRoutes({ store, handler, register }));
   await app.register(projectionRoutes(store, [register as Projector<unknown>]));
   await app.register(dashboardRoutes(register, () => new Date().toISOString().slice(0, 10)));
+  await app.register(liveRoutes(store, register));
   return app;
 }

@@ -24,6 +24,7 @@ describe('the agreement API', () => {
       expect(response.statusCode).toBe(201);
       expect(response.headers.location).toBe('/agreements/eu-nigeria-readmission');
       expect(response.headers.etag).toBe('"0"');
+      expect(response.headers['ledger-position']).toBe('1');
       expect(response.json()).toMatchObject({ id: nigeria.id, binding: true, status: 'draft', revision: 0, allowedSteps: expect.arrayContaining(['round_held', 'signed']) });
     });
 

@@ -24,6 +24,9 @@ export interface AgreementRouteDeps {
   register: Projector<RegisterDocument>;
 }
 
+/** Every write says where it landed in the log; reads take it back as `?minPosition=` (read-your-writes). */
+const POSITION_HEADER = 'ledger-position';
+
 const problems = (...statuses: number[]) => Object.fromEntries(statuses.map((status) => [status, ProblemView]));
 const WriteHeaders = z.object({
   'if-match': z.string().regex(/^("\d{1,15}"|\*)$/, 'must be a quoted revision such as "3", or *').optional(),
@@ -52,6 +55,7 @@ export const agreementRoutes = ({ store, handler, register }: AgreementRouteDeps
         .code(201)
         .header('location', `/agreements/${id}`)
         .header('etag', etag(result.revision))
+        .header(POSITION_HEADER, String(result.events[0]!.position))
         .header('idempotent-replayed', String(result.replayed))
         .send(agreementView(result.state, result.revision));
     });
@@ -156,6 +160,7 @@ function answerWrite(reply: FastifyReply, result: Awaited<ReturnType<CommandHand
   return reply
     .code(201)
     .header('etag', etag(result.revision))
+    .header(POSITION_HEADER, String(event.position))
     .header('idempotent-replayed', String(result.replayed))
     .type('application/json; charset=utf-8')
     .send(JSON.stringify(body));

@@ -1,0 +1,101 @@
+import { request, type IncomingMessage } from 'node:http';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startApp, TOKENS } from './fixture.js';
+
+type App = Awaited<ReturnType<typeof startApp>>;
+interface Received { id: number; event: string; data: { agreementId: string; step?: string; position: number } }
+
+/** A real HTTP client for text/event-stream: collects events until told to stop. */
+function connect(url: string, headers: Record<string, string> = {}) {
+  const received: Received[] = [];
+  let response: IncomingMessage | undefined;
+  const target = new URL(url);
+  const ready = new Promise<void>((resolve, reject) => {
+    const req = request({ host: target.hostname, port: target.port, path: `${target.pathname}${target.search}`, headers: { authorization: `Bearer ${TOKENS.viewer}`, ...headers } }, (res) => {
+      response = res;
+      let buffer = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffer += chunk;
+        const blocks = buffer.split('\n\n');
+        buffer = blocks.pop()!;
+        for (const block of blocks) {
+          const fields = Object.fromEntries(block.split('\n').filter((line) => !line.startsWith(':')).map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]));
+          if (fields.id) received.push({ id: Number(fields.id), event: fields.event!, data: JSON.parse(fields.data!) });
+        }
+      });
+      // The first comment line says the stream is open.
+      res.once('data', () => resolve());
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  return {
+    received,
+    ready,
+    response: () => response,
+    until: async (count: number) => {
+      const deadline = Date.now() + 5000;
+      while (received.length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      return received;
+    },
+    close: () => response?.destroy(),
+  };
+}
+
+describe('GET /events/live', () => {
+  let t: App;
+  let base: string;
+  beforeEach(async () => {
+    t = await startApp();
+    base = await t.app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  const write = (url: string, payload: object) => t.as('officer', { method: 'POST', url, payload });
+
+  it('streams steps recorded after connecting; after a disconnect, Last-Event-ID gets exactly the missed ones', async () => {
+    await write('/agreements', { id: 'eu-nigeria-readmission', title: 'EU-Nigeria', kind: 'readmission_agreement', parties: ['EU', 'Nigeria'] });
+    const first = connect(`${base}/events/live`);
+    await first.ready;
+    expect(first.response()?.headers['content-type']).toMatch(/^text\/event-stream/);
+    for (const round of [6, 7]) await write('/agreements/eu-nigeria-readmission/steps', { step: 'round_held', occurredOn: `2021-0${round - 5}`, round });
+    const seen = await first.until(2);
+    expect(seen.map((e) => [e.event, e.data.step])).toEqual([['NegotiationRoundHeld', 'round_held'], ['NegotiationRoundHeld', 'round_held']]);
+    first.close();
+
+    for (const round of [8, 9, 10]) await write('/agreements/eu-nigeria-readmission/steps', { step: 'round_held', occurredOn: `2021-0${round - 5}`, round });
+    const again = connect(`${base}/events/live`, { 'last-event-id': String(seen[1]!.id) });
+    await again.ready;
+    const missed = await again.until(3);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(again.received.map((e) => e.id)).toEqual([seen[1]!.id + 1, seen[1]!.id + 2, seen[1]!.id + 3]);
+    expect(missed.map((e) => e.data.position)).toEqual(missed.map((e) => e.id));
+    again.close();
+  });
+
+  it('filters by agreement, partner and kind', async () => {
+    await write('/agreements', { id: 'eu-nigeria-readmission', title: 'EU-Nigeria', kind: 'readmission_agreement', parties: ['EU', 'Nigeria'] });
+    await write('/agreements', { id: 'eu-belarus-mobility-partnership', title: 'EU-Belarus MP', kind: 'mobility_partnership', parties: ['EU', 'Belarus', 'Poland'] });
+    await t.register.waitFor(2, 2000);
+    const byPartner = connect(`${base}/events/live?partner=poland`);
+    const byKind = connect(`${base}/events/live?kind=readmission_agreement`);
+    await Promise.all([byPartner.ready, byKind.ready]);
+    await write('/agreements/eu-nigeria-readmission/steps', { step: 'round_held', occurredOn: '2021-01', round: 6 });
+    await write('/agreements/eu-belarus-mobility-partnership/steps', { step: 'launched', occurredOn: '2016-10-13' });
+    await write('/agreements/eu-nigeria-readmission/steps', { step: 'round_held', occurredOn: '2021-02', round: 7 });
+    expect((await byPartner.until(1)).map((e) => e.data.agreementId)).toEqual(['eu-belarus-mobility-partnership']);
+    expect((await byKind.until(2)).map((e) => e.data.agreementId)).toEqual(['eu-nigeria-readmission', 'eu-nigeria-readmission']);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(byPartner.received).toHaveLength(1);
+    byPartner.close();
+    byKind.close();
+  });
+
+  it('needs a token, and refuses a Last-Event-ID that is not a position', async () => {
+    expect((await t.app.inject({ method: 'GET', url: '/events/live' })).statusCode).toBe(401);
+    expect((await t.as('viewer', { method: 'GET', url: '/events/live', headers: { 'last-event-id': 'yesterday' } })).statusCode).toBe(400);
+  });
+});
