@@ -33,10 +33,15 @@ export interface RegisterEntry {
   steps: DatedStep[];
 }
 
-/** The row, and the agreement's domain state beside it so that corrections recompute the status. */
+/**
+ * The agreement's domain state (so that corrections recompute the status) and its last activity.
+ * The row is derived from it on demand (`registerEntry`), not on every event: a rebuild folds
+ * many events per agreement and the row of a long history is not small.
+ */
 export interface RegisterDocument {
-  entry: RegisterEntry;
   state: AgreementState;
+  lastPosition: number;
+  lastRecordedAt: string;
 }
 
 const PREFIX = 'agreement-';
@@ -44,8 +49,24 @@ const PREFIX = 'agreement-';
 /** Pure: (document | undefined, event) -> document. */
 export function foldRegister(document: RegisterDocument | undefined, { event, position, recordedAt }: ProjectedEvent): RegisterDocument | undefined {
   const state = evolve(document?.state ?? initialState, event);
-  const registration = state.registration;
-  if (!registration) return document;
+  if (!state.registration) return document;
+  return { state, lastPosition: position, lastRecordedAt: recordedAt };
+}
+
+const entries = new WeakMap<RegisterDocument, RegisterEntry>();
+
+/** The register row of a document, computed once per document (documents are never changed in place). */
+export function registerEntry(document: RegisterDocument): RegisterEntry {
+  let entry = entries.get(document);
+  if (!entry) {
+    entry = buildEntry(document);
+    entries.set(document, entry);
+  }
+  return entry;
+}
+
+function buildEntry({ state, lastPosition, lastRecordedAt }: RegisterDocument): RegisterEntry {
+  const registration = state.registration!;
   const last = [...state.steps].reverse().find((step) => !step.withdrawn);
   const planned = new Set(plannedSteps(state).map((step) => step.eventId));
   const steps = state.steps
@@ -61,19 +82,16 @@ export function foldRegister(document: RegisterDocument | undefined, { event, po
       ...(step.data.party !== undefined ? { party: step.data.party } : {}),
     }));
   return {
-    state,
-    entry: {
-      id: registration.agreementId,
-      title: registration.title,
-      kind: registration.kind,
-      binding: registration.binding,
-      parties: registration.parties,
-      status: lifecycleState(state),
-      lastStep: last ? { step: last.step, occurredOn: last.data.occurredOn, tentative: last.data.tentative === true } : null,
-      lastPosition: position,
-      lastRecordedAt: recordedAt,
-      steps,
-    },
+    id: registration.agreementId,
+    title: registration.title,
+    kind: registration.kind,
+    binding: registration.binding,
+    parties: registration.parties,
+    status: lifecycleState(state),
+    lastStep: last ? { step: last.step, occurredOn: last.data.occurredOn, tentative: last.data.tentative === true } : null,
+    lastPosition,
+    lastRecordedAt,
+    steps,
   };
 }
 
@@ -83,9 +101,9 @@ export const registerModel: ReadModel<RegisterDocument> = {
   streamPrefix: PREFIX,
   keyOf: ({ stream }) => stream.slice(PREFIX.length),
   fold: foldRegister,
-  toJSON: (document) => ({ entry: document.entry, state: storeState(document.state) }),
+  toJSON: (document) => ({ state: storeState(document.state), lastPosition: document.lastPosition, lastRecordedAt: document.lastRecordedAt }),
   fromJSON: (json) => {
-    const stored = json as { entry: RegisterEntry; state: StoredAgreementState };
-    return { entry: stored.entry, state: restoreState(stored.state) };
+    const stored = json as { state: StoredAgreementState; lastPosition: number; lastRecordedAt: string };
+    return { state: restoreState(stored.state), lastPosition: stored.lastPosition, lastRecordedAt: stored.lastRecordedAt };
   },
 };

@@ -101,7 +101,7 @@ describe('the projector', () => {
     expect(await register.waitFor(3, 5000)).toBe(true);
     expect(await broken.waitFor(3, 500)).toBe(false);
     expect(broken.describe()).toMatchObject({ state: 'failed', position: 1, failed: { position: signed.events[0]!.position, error: 'cannot count signatures' } });
-    expect(register.get('eu-x-readmission')?.entry.status).toBe('in_force');
+    expect(register.get('eu-x-readmission')?.state.machine.value).toBe('in_force');
     await broken.stop();
     await register.stop();
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
-import { registerModel, type RegisterEntry } from '../../projections/register/projection.js';
+import { registerEntry, registerModel, type RegisterEntry } from '../../projections/register/projection.js';
 import { demoDatasetPath } from '../../src/application/demo-data.js';
 import { CommandHandler } from '../../src/application/handle-command.js';
 import { importDataset } from '../../src/application/import-agreements.js';
@@ -17,5 +17,5 @@ export async function demoEntries(): Promise<RegisterEntry[]> {
   await projector.waitFor(await store.headPosition(), 10_000);
   await projector.stop();
   await store.close();
-  return [...projector.values()].map((document) => document.entry);
+  return [...projector.values()].map(registerEntry);
 }

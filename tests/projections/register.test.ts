@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { registerModel, foldRegister, type RegisterDocument } from '../../projections/register/projection.js';
+import { registerEntry, registerModel, foldRegister, type RegisterDocument } from '../../projections/register/projection.js';
 import { queryRegister, InvalidCursorError } from '../../projections/register/queries.js';
 import type { ProjectedEvent } from '../../projections/read-model.js';
 import { registered, step, id } from '../domain/given-when-then.js';
@@ -17,7 +17,7 @@ function fold(...events: AgreementEvent[]): RegisterDocument | undefined {
 describe('the register read model', () => {
   it('shows status, last step and last activity', () => {
     const document = fold(registered(), step('round_held', { occurredOn: '2021-01-28', round: 6 }), step('signed', { occurredOn: '2021-05' }));
-    expect(document?.entry).toEqual({
+    expect(registerEntry(document!)).toEqual({
       id: 'eu-testland-readmission', title: 'EU-Testland Readmission Agreement', kind: 'readmission_agreement', binding: true, parties: ['EU', 'Testland'],
       status: 'signed', lastStep: { step: 'signed', occurredOn: '2021-05', tentative: false }, lastPosition: 12, lastRecordedAt: '2026-01-03T00:00:00.000Z',
       steps: [
@@ -29,21 +29,21 @@ describe('the register read model', () => {
 
   it('recomputes the status when a step is withdrawn', () => {
     const document = fold(registered(), step('signed', { occurredOn: '2021' }), step('entered_into_force', { occurredOn: '2022' }), { type: 'StepWithdrawn', data: { withdrawnEventId: id(2), reason: 'wrong agreement' } });
-    expect(document?.entry.status).toBe('signed');
-    expect(document?.entry.lastStep).toMatchObject({ step: 'signed' });
+    expect(registerEntry(document!).status).toBe('signed');
+    expect(registerEntry(document!).lastStep).toMatchObject({ step: 'signed' });
   });
 
   it('survives being stored as JSON and read back: same row, same lifecycle', () => {
     const document = fold(registered(), step('round_held', { occurredOn: '2021-01-28', round: 6 }))!;
     const restored = registerModel.fromJSON(JSON.parse(JSON.stringify(registerModel.toJSON(document))));
-    expect(restored.entry).toEqual(document.entry);
+    expect(registerEntry(restored)).toEqual(registerEntry(document));
     expect(restored.state.machine.value).toBe('negotiating');
     const next: ProjectedEvent = { stream: 'agreement-eu-testland-readmission', position: 20, recordedAt: '2026-02-01T00:00:00.000Z', event: { ...step('round_held', { occurredOn: '2021-02-18', round: 7 }), id: id(9) } as RecordedEvent };
     expect(foldRegister(restored, next)?.state.machine.context.lastRound).toBe(7);
   });
 
   it('pages most recent activity first with an opaque cursor, and refuses a forged one', () => {
-    const rows = [1, 2, 3, 4, 5].map((n) => ({ ...fold(registered())!.entry, id: `eu-${n}`, lastPosition: n }));
+    const rows = [1, 2, 3, 4, 5].map((n) => ({ ...registerEntry(fold(registered())!), id: `eu-${n}`, lastPosition: n }));
     const first = queryRegister(rows, { limit: 2 });
     expect(first.items.map((r) => r.id)).toEqual(['eu-5', 'eu-4']);
     const second = queryRegister(rows, { limit: 2, cursor: first.nextCursor! });

@@ -8,7 +8,7 @@ import { queryRegister } from '../../../projections/register/queries.js';
 import type { CommandHandler, CommandMetadata } from '../../application/handle-command.js';
 import { streamFor } from '../../application/handle-command.js';
 import type { Projector } from '../../application/projector.js';
-import type { RegisterDocument } from '../../../projections/register/projection.js';
+import { registerEntry, type RegisterDocument } from '../../../projections/register/projection.js';
 import type { EventStore } from '../../event-store/port.js';
 import { AUDIT_READERS, READERS, WRITERS } from '../auth.js';
 import { caughtUp } from '../read-your-writes.js';
@@ -145,7 +145,7 @@ export const agreementRoutes = ({ store, handler, register }: AgreementRouteDeps
     }, async (request, reply) => {
       const { minPosition, ...query } = request.query;
       if (!(await caughtUp(register as Projector<unknown>, minPosition, reply as FastifyReply))) return reply;
-      const page = queryRegister([...register.values()].map((document) => document.entry), query);
+      const page = queryRegister([...register.values()].map(registerEntry), query);
       return { ...page, items: page.items.map(({ steps: _steps, ...row }) => row), position: register.position };
     });
   };

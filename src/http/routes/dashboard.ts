@@ -7,7 +7,7 @@ import { calendar } from '../../../projections/calendar/queries.js';
 import { durations } from '../../../projections/durations/queries.js';
 import { partner, partners } from '../../../projections/partners/queries.js';
 import { pipeline } from '../../../projections/pipeline/queries.js';
-import type { RegisterDocument } from '../../../projections/register/projection.js';
+import { registerEntry, type RegisterDocument } from '../../../projections/register/projection.js';
 import { stalled } from '../../../projections/stalled/queries.js';
 import type { Projector } from '../../application/projector.js';
 import { READERS } from '../auth.js';
@@ -26,7 +26,7 @@ const Json = z.record(z.string(), z.unknown());
  */
 export const dashboardRoutes = (register: Projector<RegisterDocument>, today: () => string): FastifyPluginAsyncZod =>
   async (app) => {
-    const entries = () => [...register.values()].map((document) => document.entry);
+    const entries = () => [...register.values()].map(registerEntry);
     const ready = (minPosition: number | undefined, reply: FastifyReply) => caughtUp(register as Projector<unknown>, minPosition, reply);
 
     app.get('/dashboard/pipeline', {

@@ -48,7 +48,7 @@ export const liveRoutes = (store: EventStore, register: Projector<RegisterDocume
       const registrationOf = (event: StoredEvent) =>
         event.type === 'AgreementRegistered'
           ? (event.data as { kind: string; parties: string[] })
-          : register.get(event.stream.slice(PREFIX.length))?.entry;
+          : register.get(event.stream.slice(PREFIX.length))?.state.registration;
       const wanted = (event: StoredEvent) => {
         if (agreement && event.stream !== `${PREFIX}${agreement}`) return false;
         if (!isStepEventType(event.type) && !['AgreementRegistered', 'StepCorrected', 'StepWithdrawn'].includes(event.type)) return false;
