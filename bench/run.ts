@@ -3,6 +3,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { printTable, type Figure } from './harness.js';
 import { runHttpBench } from './http.js';
+import { runRebuildBench } from './rebuild.js';
 import { runRehydrateBench } from './rehydrate.js';
 import { runStoreBench } from './store.js';
 
@@ -17,6 +18,7 @@ const sections: Array<{ title: string; figures: Figure[] }> = [];
 sections.push({ title: 'Event store, FULL (default durability)', figures: await runStoreBench({ quick, synchronous: 'FULL' }) });
 if (!quick) sections.push({ title: 'Event store, NORMAL', figures: await runStoreBench({ quick, synchronous: 'NORMAL' }) });
 sections.push({ title: 'Rehydration of one agreement', figures: await runRehydrateBench({ quick }) });
+sections.push({ title: 'Read model rebuild', figures: await runRebuildBench({ quick }) });
 sections.push({ title: 'HTTP, embedded store at FULL (each server in its own process, autocannon on loopback)', figures: await runHttpBench({ quick }) });
 
 const machine = { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };

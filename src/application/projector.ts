@@ -16,8 +16,13 @@ export interface ProjectionStatus {
   failed?: { position: number; error: string };
 }
 
-/** At most this many events are folded before the documents and checkpoint are stored. */
-const BATCH = 1000;
+/**
+ * While catching up, documents and checkpoint are stored every this many events or this often:
+ * storing a document rewrites it whole, so storing after every page made a rebuild quadratic.
+ * Once live, they are stored after each burst of events.
+ */
+const CATCH_UP_BATCH = 50_000;
+const CATCH_UP_FLUSH_MS = 2000;
 
 /**
  * Runs one read model: subscribes from its checkpoint (catch-up, then live), folds events in
@@ -31,6 +36,7 @@ export class Projector<Doc> {
   private subscription: Subscription | undefined;
   private running: Promise<void> | undefined;
   private flushScheduled = false;
+  private lastFlushAt = performance.now();
   private waiters: Array<{ position: number; wake: () => void }> = [];
   private status: ProjectionStatus;
 
@@ -73,7 +79,8 @@ export class Projector<Doc> {
     try {
       for await (const stored of subscription) {
         if (!this.apply(stored)) break;
-        if (this.dirty.size >= BATCH) this.flush();
+        const pending = this.status.position - this.status.checkpoint;
+        if (pending >= CATCH_UP_BATCH || (pending > 0 && performance.now() - this.lastFlushAt >= CATCH_UP_FLUSH_MS)) this.flush();
         else this.scheduleFlush();
       }
     } catch (error) {
@@ -123,6 +130,7 @@ export class Projector<Doc> {
     this.storage.commit(this.model.name, this.model.version, this.status.position, changes);
     this.dirty.clear();
     this.status.checkpoint = this.status.position;
+    this.lastFlushAt = performance.now();
   }
 
   private scheduleFlush(): void {
