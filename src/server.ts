@@ -1,3 +1,5 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { loadDemoDataIfEmpty } from './application/demo-data.js';
@@ -37,6 +39,9 @@ async function main(): Promise<void> {
   register.start();
   const app = await buildApp({ store, logger, handler, register, tokens });
   const address = await app.listen({ port: config.PORT, host: config.HOST });
+  // Tells `npm run rebuild` that this data directory is in use.
+  const pidFile = join(config.dataDir, 'server.pid');
+  if (config.EVENT_STORE === 'sqlite') writeFileSync(pidFile, String(process.pid));
   logger.info({ address, store: config.EVENT_STORE, file: config.EVENT_STORE === 'sqlite' ? config.databaseFile : undefined }, 'agreement-ledger is listening');
   if (generated) {
     // Straight to the terminal, never through the logger: log files must not hold secrets.
@@ -59,6 +64,7 @@ async function main(): Promise<void> {
     timer.unref();
     await app.close();
     await register.stop();
+    rmSync(pidFile, { force: true });
     documents.close();
     await store.close();
     process.exit(0);
