@@ -1,5 +1,5 @@
 import {
-  evolve, initialState, lifecycleState, plannedSteps, restoreState, storeState,
+  actorAdvance, evolveAdvancing, initialState, lifecycleState, plannedSteps, restoreState, storeState,
   type AgreementState, type LifecycleState, type StepName, type StoredAgreementState,
 } from '../../domain/agreement/index.js';
 import type { ProjectedEvent, ReadModel } from '../read-model.js';
@@ -48,7 +48,7 @@ const PREFIX = 'agreement-';
 
 /** Pure: (document | undefined, event) -> document. */
 export function foldRegister(document: RegisterDocument | undefined, { event, position, recordedAt }: ProjectedEvent): RegisterDocument | undefined {
-  const state = evolve(document?.state ?? initialState, event);
+  const state = evolveAdvancing(document?.state ?? initialState, event, actorAdvance);
   if (!state.registration) return document;
   return { state, lastPosition: position, lastRecordedAt: recordedAt };
 }

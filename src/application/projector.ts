@@ -21,8 +21,8 @@ export interface ProjectionStatus {
  * storing a document rewrites it whole, so storing after every page made a rebuild quadratic.
  * Once live, they are stored after each burst of events.
  */
-const CATCH_UP_BATCH = 50_000;
-const CATCH_UP_FLUSH_MS = 2000;
+const CATCH_UP_BATCH = 200_000;
+const CATCH_UP_FLUSH_MS = 5000;
 
 /**
  * Runs one read model: subscribes from its checkpoint (catch-up, then live), folds events in

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { STEP_NAMES, STEPS, type StepName } from '../../domain/agreement/index.js';
+import { actorAdvance, evolve, evolveAdvancing, initialState, STEP_NAMES, STEPS, type RecordedEvent, type StepName } from '../../domain/agreement/index.js';
 import { given, id, record, registered, step } from './given-when-then.js';
 
 const on = (occurredOn: string) => ({ occurredOn });
@@ -234,6 +234,29 @@ describe('facts that belong to other steps', () => {
   it('refuses a round number on a signature and a meeting without its body', () => {
     given(registered()).when(record('signed', { occurredOn: '2020', round: 3 })).thenRefused('FIELD_NOT_APPLICABLE', { field: 'round' });
     given(registered(), step('entered_into_force', on('2014'))).when(record('meeting_held', on('2020'))).thenRefused('FIELD_REQUIRED', { field: 'body' });
+  });
+});
+
+describe('the actor-driven fold (read models) agrees with the pure one', () => {
+  it('gives the same snapshots, also when the same state is folded twice', () => {
+    const events = [
+      registered(),
+      step('round_held', { occurredOn: '2018-11-19/2018-11-20', round: 5 }),
+      step('negotiations_stalled', { occurredOn: '2018' }),
+      step('negotiations_relaunched', { occurredOn: '2020-11-18' }),
+      step('round_held', { occurredOn: '2021-01-28', round: 6 }),
+    ].map((event, index) => ({ ...event, id: id(index) }) as RecordedEvent);
+    const pure = events.reduce(evolve, initialState);
+    const quick = events.reduce((state, event) => evolveAdvancing(state, event, actorAdvance), initialState);
+    expect(quick.machine.value).toBe(pure.machine.value);
+    expect(quick.machine.context).toEqual(pure.machine.context);
+    // Folding the same earlier state again must not see the actor's later events.
+    const midway = events.slice(0, 3).reduce((state, event) => evolveAdvancing(state, event, actorAdvance), initialState);
+    const once = evolveAdvancing(midway, events[3]!, actorAdvance);
+    const twice = evolveAdvancing(midway, events[3]!, actorAdvance);
+    expect(twice.machine.value).toBe(once.machine.value);
+    expect(twice.machine.value).toBe('negotiating');
+    expect(midway.machine.value).toBe('negotiations_stalled');
   });
 });
 
