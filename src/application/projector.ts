@@ -45,6 +45,7 @@ export class Projector<Doc> {
     private readonly storage: DocumentStore,
     readonly model: ReadModel<Doc>,
     private readonly logger: FastifyBaseLogger,
+    private readonly catchUpBatch = CATCH_UP_BATCH,
   ) {
     const checkpoint = storage.checkpoint(model.name);
     if (checkpoint && checkpoint.version !== model.version) {
@@ -80,7 +81,7 @@ export class Projector<Doc> {
       for await (const stored of subscription) {
         if (!this.apply(stored)) break;
         const pending = this.status.position - this.status.checkpoint;
-        if (pending >= CATCH_UP_BATCH || (pending > 0 && performance.now() - this.lastFlushAt >= CATCH_UP_FLUSH_MS)) this.flush();
+        if (pending >= this.catchUpBatch || (pending > 0 && performance.now() - this.lastFlushAt >= CATCH_UP_FLUSH_MS)) this.flush();
         else this.scheduleFlush();
       }
     } catch (error) {
@@ -133,13 +134,19 @@ export class Projector<Doc> {
     this.lastFlushAt = performance.now();
   }
 
+  /**
+   * Stores once events stop coming: a flush waits a turn of the event loop and goes ahead only if
+   * nothing was applied meanwhile. While catching up, pages keep coming, so only the batch size and
+   * the timer store; once caught up, each burst of live events is stored as it ends.
+   */
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    // After the page being read: events of one page share a transaction; then the model is live.
+    const mark = this.status.position;
     setImmediate(() => {
       this.flushScheduled = false;
       if (this.status.state === 'failed' || this.status.state === 'stopped') return;
+      if (this.status.position !== mark) return this.scheduleFlush();
       this.flush();
       this.status.state = 'live';
     });

@@ -75,7 +75,12 @@ export class CatchUpSubscription implements Subscription {
           next = event.position + 1;
           yield event;
         }
-        if (page.length === PAGE_SIZE || this.closed) continue;
+        if (this.closed) continue;
+        if (page.length === PAGE_SIZE) {
+          // Catching up on a long log is all microtasks: let timers and I/O (HTTP requests) in between pages.
+          await new Promise((resolve) => setImmediate(resolve));
+          continue;
+        }
         const wait = this.signal.waitAfter(seen, this.pollMs);
         this.cancelWait = wait.cancel;
         await wait.promise;
