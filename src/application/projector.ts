@@ -4,7 +4,7 @@ import type { EventStore, StoredEvent, Subscription } from '../event-store/port.
 import type { DocumentStore } from '../read-models/document-store.js';
 import { toRecorded } from './handle-command.js';
 
-export type ProjectionState = 'catching_up' | 'live' | 'failed' | 'stopped';
+export type ProjectionState = 'catching_up' | 'rebuilding' | 'live' | 'failed' | 'stopped';
 
 export interface ProjectionStatus {
   name: string;
@@ -14,6 +14,8 @@ export interface ProjectionStatus {
   position: number;
   checkpoint: number;
   failed?: { position: number; error: string };
+  /** While a new version is rebuilt: the version (and its position) that still answers queries. */
+  replacing?: { version: number; position: number };
 }
 
 /**
@@ -47,14 +49,17 @@ export class Projector<Doc> {
     private readonly logger: FastifyBaseLogger,
     private readonly catchUpBatch = CATCH_UP_BATCH,
   ) {
-    const checkpoint = storage.checkpoint(model.name);
-    if (checkpoint && checkpoint.version !== model.version) {
-      // A new version of the fold: start again from the beginning of the log.
-      logger.info({ model: model.name, from: checkpoint.version, to: model.version }, 'read model version changed; rebuilding');
-      storage.reset(model.name);
+    this.storageName = model.name;
+    const live = storage.checkpoint(model.name);
+    if (live && live.version !== model.version) {
+      // A new version of the fold: it is built beside the old documents, which keep serving
+      // until it has caught up, and then takes their place in one transaction.
+      this.storageName = `${model.name}@v${model.version}`;
+      this.serving = this.readOld(live.version);
+      logger.info({ model: model.name, from: live.version, to: model.version }, 'read model version changed; rebuilding beside the old one');
     }
-    const kept = storage.checkpoint(model.name);
-    for (const [key, json] of storage.loadAll(model.name)) this.documents.set(key, model.fromJSON(json));
+    const kept = storage.checkpoint(this.storageName);
+    for (const [key, json] of storage.loadAll(this.storageName)) this.documents.set(key, model.fromJSON(json));
     const position = kept?.position ?? 0;
     this.status = {
       name: model.name,
@@ -63,7 +68,34 @@ export class Projector<Doc> {
       position,
       checkpoint: position,
       ...(kept?.failed ? { failed: kept.failed } : {}),
+      ...(live && live.version !== model.version ? { replacing: { version: live.version, position: live.position } } : {}),
     };
+  }
+
+  /** Where this projector stores: the model's name, or a shadow name while a new version is built. */
+  private storageName: string;
+  /** While a new version is built: the documents of the old one, which answer queries meanwhile. */
+  private serving: Map<string, Doc> | undefined;
+
+  private readOld(version: number): Map<string, Doc> {
+    const old = new Map<string, Doc>();
+    try {
+      for (const [key, json] of this.storage.loadAll(this.model.name)) old.set(key, this.model.fromJSON(json));
+    } catch (error) {
+      // The old documents do not read with the new code: queries answer empty until the rebuild is done.
+      this.logger.warn({ model: this.model.name, version, err: error }, 'old read model documents cannot be read; serving none while rebuilding');
+      old.clear();
+    }
+    return old;
+  }
+
+  /** The rebuilt version has caught up: it replaces the old one, on disk and for queries. */
+  private promote(): void {
+    this.storage.promote(this.storageName, this.model.name);
+    this.logger.info({ model: this.model.name, version: this.model.version, position: this.status.position }, 'rebuilt read model took over');
+    this.storageName = this.model.name;
+    this.serving = undefined;
+    delete this.status.replacing;
   }
 
   start(): void {
@@ -71,7 +103,7 @@ export class Projector<Doc> {
       this.logger.error({ model: this.model.name, failed: this.status.failed }, 'read model stopped at an event it could not fold; not started');
       return;
     }
-    this.status.state = 'catching_up';
+    this.status.state = this.serving ? 'rebuilding' : 'catching_up';
     this.subscription = this.store.subscribe({ fromPosition: this.status.position + 1, streamPrefix: this.model.streamPrefix });
     this.running = this.run(this.subscription);
   }
@@ -109,7 +141,7 @@ export class Projector<Doc> {
       this.flush();
       const failed = { position: stored.position, error: (error as Error).message };
       this.status = { ...this.status, state: 'failed', failed };
-      this.storage.fail(this.model.name, this.model.version, failed);
+      this.storage.fail(this.storageName, this.model.version, failed);
       this.logger.error({ model: this.model.name, position: stored.position, err: error }, 'read model stopped: its fold threw on this event');
       void this.subscription?.close();
       this.wake(true);
@@ -128,7 +160,7 @@ export class Projector<Doc> {
       const document = this.documents.get(key);
       changes.set(key, document === undefined ? null : this.model.toJSON(document));
     }
-    this.storage.commit(this.model.name, this.model.version, this.status.position, changes);
+    this.storage.commit(this.storageName, this.model.version, this.status.position, changes);
     this.dirty.clear();
     this.status.checkpoint = this.status.position;
     this.lastFlushAt = performance.now();
@@ -148,16 +180,17 @@ export class Projector<Doc> {
       if (this.status.state === 'failed' || this.status.state === 'stopped') return;
       if (this.status.position !== mark) return this.scheduleFlush();
       this.flush();
+      if (this.serving) this.promote();
       this.status.state = 'live';
     });
   }
 
   get(key: string): Doc | undefined {
-    return this.documents.get(key);
+    return (this.serving ?? this.documents).get(key);
   }
 
   values(): IterableIterator<Doc> {
-    return this.documents.values();
+    return (this.serving ?? this.documents).values();
   }
 
   get position(): number {

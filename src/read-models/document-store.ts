@@ -16,6 +16,8 @@ export interface DocumentStore {
   fail(model: string, version: number, failed: { position: number; error: string }): void;
   /** Forgets a model's documents and checkpoint (before a rebuild from the start). */
   reset(model: string): void;
+  /** Replaces `model`'s documents and checkpoint with those stored under `shadow`, atomically. */
+  promote(shadow: string, model: string): void;
   close(): void;
 }
 
@@ -56,6 +58,12 @@ export class MemoryDocumentStore implements DocumentStore {
   reset(model: string): void {
     this.documents.delete(model);
     this.checkpoints.delete(model);
+  }
+
+  promote(shadow: string, model: string): void {
+    this.documents.set(model, this.documents.get(shadow) ?? new Map());
+    this.checkpoints.set(model, this.checkpoints.get(shadow)!);
+    this.reset(shadow);
   }
 
   close(): void {}

@@ -38,6 +38,8 @@ export class SqliteDocumentStore implements DocumentStore {
       ),
       removeAll: this.db.prepare('DELETE FROM read_model_documents WHERE model = ?'),
       removeCheckpoint: this.db.prepare('DELETE FROM read_model_checkpoints WHERE model = ?'),
+      renameDocuments: this.db.prepare('UPDATE read_model_documents SET model = ? WHERE model = ?'),
+      renameCheckpoint: this.db.prepare('UPDATE read_model_checkpoints SET model = ? WHERE model = ?'),
     };
     this.commitNow = this.db.transaction((model: string, version: number, position: number, changes: ReadonlyMap<string, unknown>) => {
       for (const [key, document] of changes) {
@@ -83,6 +85,15 @@ export class SqliteDocumentStore implements DocumentStore {
     this.db.transaction(() => {
       this.statements.removeAll.run(model);
       this.statements.removeCheckpoint.run(model);
+    }).immediate();
+  }
+
+  promote(shadow: string, model: string): void {
+    this.db.transaction(() => {
+      this.statements.removeAll.run(model);
+      this.statements.removeCheckpoint.run(model);
+      this.statements.renameDocuments.run(model, shadow);
+      this.statements.renameCheckpoint.run(model, shadow);
     }).immediate();
   }
 

@@ -110,20 +110,30 @@ describe('the projector', () => {
     expect(again.get('all')).toEqual({ count: 1 });
   });
 
-  it('rebuilds a model from the start when its version changes', async () => {
+  it('rebuilds a new version beside the old one, which keeps answering until the new one takes over', async () => {
     const handler = new CommandHandler(store);
     const v1 = new Projector(store, documents, registerModel, logger);
     v1.start();
     await importDataset(handler, { agreements: dataset.agreements.slice(0, 5) }, 'test');
     await v1.waitFor(await store.headPosition(), 5000);
     await v1.stop();
+    const oldBytes = storedBytes(documents, 'register');
+
     const v2model: ReadModel<RegisterDocument> = { ...registerModel, version: 2 };
     const v2 = new Projector(store, documents, v2model, logger);
-    expect(v2.describe()).toMatchObject({ version: 2, position: 0 });
+    expect(v2.describe()).toMatchObject({ version: 2, position: 0, replacing: { version: 1, position: await store.headPosition() } });
+    expect([...v2.values()]).toHaveLength(5);
     v2.start();
+    expect(v2.describe().state).toBe('rebuilding');
+    expect([...v2.values()]).toHaveLength(5);
+    expect(storedBytes(documents, 'register')).toBe(oldBytes);
     await v2.waitFor(await store.headPosition(), 5000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(v2.describe()).toMatchObject({ state: 'live', version: 2 });
+    expect(v2.describe().replacing).toBeUndefined();
     await v2.stop();
     expect(documents.checkpoint('register')).toMatchObject({ version: 2, position: await store.headPosition() });
-    expect([...documents.loadAll('register')]).toHaveLength(5);
+    expect(documents.checkpoint('register@v2')).toBeUndefined();
+    expect(storedBytes(documents, 'register')).toBe(oldBytes);
   });
 });

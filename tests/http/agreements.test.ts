@@ -294,7 +294,7 @@ describe('the agreement API', () => {
       await t.register.waitFor(1, 2000);
       const response = await t.as('viewer', { method: 'GET', url: '/projections' });
       expect(response.statusCode).toBe(200);
-      expect(response.json()).toMatchObject({ headPosition: 1, projections: [{ name: 'register', version: 1, position: 1, lag: { events: 0 } }] });
+      expect(response.json()).toMatchObject({ headPosition: 1, projections: [{ name: 'register', version: 1, position: 1, lag: { events: 0, seconds: 0 } }] });
       expect(['live', 'catching_up']).toContain(response.json().projections[0].state);
     });
   });

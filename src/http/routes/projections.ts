@@ -7,11 +7,13 @@ import { READERS } from '../auth.js';
 const ProjectionView = z.object({
   name: z.string(),
   version: z.number().int(),
-  state: z.enum(['catching_up', 'live', 'failed', 'stopped']),
+  state: z.enum(['catching_up', 'rebuilding', 'live', 'failed', 'stopped']),
   position: z.number().int(),
   checkpoint: z.number().int(),
-  lag: z.object({ events: z.number().int() }),
+  /** Events not yet applied, and how long the oldest of them has been waiting. */
+  lag: z.object({ events: z.number().int(), seconds: z.number() }),
   failed: z.object({ position: z.number().int(), error: z.string() }).optional(),
+  replacing: z.object({ version: z.number().int(), position: z.number().int() }).optional(),
 });
 
 /** What operators and dashboards ask first: is each read model live, and how far behind? */
@@ -26,12 +28,17 @@ export const projectionRoutes = (store: EventStore, projectors: ReadonlyArray<Pr
       },
     }, async () => {
       const headPosition = await store.headPosition();
-      return {
-        headPosition,
-        projections: projectors.map((projector) => {
-          const status = projector.describe();
-          return { ...status, lag: { events: Math.max(0, headPosition - status.position) } };
-        }),
-      };
+      const now = Date.now();
+      const projections = [];
+      for (const projector of projectors) {
+        const status = projector.describe();
+        const events = Math.max(0, headPosition - status.position);
+        let seconds = 0;
+        if (events > 0) {
+          for await (const oldest of store.readAll({ fromPosition: status.position + 1, limit: 1 })) seconds = Math.max(0, (now - Date.parse(oldest.recordedAt)) / 1000);
+        }
+        projections.push({ ...status, lag: { events, seconds } });
+      }
+      return { headPosition, projections };
     });
   };
