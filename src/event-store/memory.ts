@@ -1,5 +1,6 @@
 import { planAppend, type AppendView } from './append-plan.js';
 import { StoreClosedError } from './errors.js';
+import { eventHash, GENESIS_HASH } from './hash-chain.js';
 import type {
   AppendResult, EventStore, EventToAppend, ExpectedRevision, ReadAllOptions, ReadStreamOptions, StoreHealth,
   StoredEvent, StreamRevision, SubscribeOptions, Subscription,
@@ -35,16 +36,22 @@ export class MemoryEventStore implements EventStore {
     if (plan.kind === 'replay') return plan.result;
 
     const recordedAt = this.now().toISOString();
-    const stored = prepared.map((event, index): StoredEvent => deepFreeze({
-      id: event.id,
-      stream,
-      revision: plan.firstRevision + index,
-      position: this.log.length + index + 1,
-      type: event.type,
-      data: JSON.parse(event.dataJson),
-      metadata: JSON.parse(event.metadataJson),
-      recordedAt,
-    }));
+    const existing = this.streams.get(stream);
+    let previousHash = existing?.[existing.length - 1]?.hash ?? GENESIS_HASH;
+    const stored = prepared.map((event, index): StoredEvent => {
+      const unhashed = {
+        id: event.id,
+        stream,
+        revision: plan.firstRevision + index,
+        position: this.log.length + index + 1,
+        type: event.type,
+        data: JSON.parse(event.dataJson),
+        metadata: JSON.parse(event.metadataJson),
+        recordedAt,
+      };
+      previousHash = eventHash(unhashed, previousHash);
+      return deepFreeze({ ...unhashed, hash: previousHash });
+    });
     const streamEvents = this.streams.get(stream) ?? [];
     this.streams.set(stream, streamEvents);
     for (const event of stored) {

@@ -33,6 +33,8 @@ export interface StoredEvent {
   metadata: JsonObject;
   /** ISO 8601 UTC timestamp taken by the store when the append was committed. */
   recordedAt: string;
+  /** SHA-256 chaining this event to the one before it in its stream (see hash-chain.ts). */
+  hash: string;
 }
 
 export interface AppendResult {

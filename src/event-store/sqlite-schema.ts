@@ -1,9 +1,10 @@
 import type Database from 'better-sqlite3';
 import { StoreUnavailableError } from './errors.js';
+import { eventHash, GENESIS_HASH } from './hash-chain.js';
 import type { StoredEvent } from './port.js';
 
 /** Bump with a migration step below whenever the table shape changes. */
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 /**
  * One table, the log. `position` is the rowid, so global order is insertion order and commits
@@ -23,6 +24,8 @@ const MIGRATIONS: Record<number, string> = {
       recorded_at TEXT    NOT NULL,
       UNIQUE (stream, revision)
     ) STRICT;`,
+  // The hash chain (tamper evidence); rows written before it get their hashes in migrate().
+  2: `ALTER TABLE events ADD COLUMN hash TEXT NOT NULL DEFAULT '';`,
 };
 
 export type Synchronous = 'FULL' | 'NORMAL';
@@ -45,13 +48,28 @@ export function migrate(db: Database.Database): void {
   for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[version]!);
+      if (version === 2) backfillHashes(db);
       db.pragma(`user_version = ${version}`);
     })();
   }
 }
 
-export const COLUMNS = 'position, event_id, stream, revision, type, data, metadata, recorded_at';
-export type EventRow = [number, string, string, number, string, string, string, string];
+/** Chains the rows of a database written before the hash column existed, stream by stream in order. */
+function backfillHashes(db: Database.Database): void {
+  const last = new Map<string, string>();
+  const update = db.prepare('UPDATE events SET hash = ? WHERE position = ?');
+  // Read whole before writing: a connection cannot update while it iterates. A one-time step.
+  const columns = 'position, event_id, stream, revision, type, data, metadata, recorded_at, hash';
+  for (const row of db.prepare(`SELECT ${columns} FROM events ORDER BY stream, revision`).raw(true).all() as EventRow[]) {
+    const event = rowToEvent(row);
+    const hash = eventHash(event, last.get(event.stream) ?? GENESIS_HASH);
+    last.set(event.stream, hash);
+    update.run(hash, event.position);
+  }
+}
+
+export const COLUMNS = 'position, event_id, stream, revision, type, data, metadata, recorded_at, hash';
+export type EventRow = [number, string, string, number, string, string, string, string, string];
 
 export function rowToEvent(row: EventRow): StoredEvent {
   return {
@@ -63,5 +81,6 @@ export function rowToEvent(row: EventRow): StoredEvent {
     data: JSON.parse(row[5]),
     metadata: JSON.parse(row[6]),
     recordedAt: row[7],
+    hash: row[8],
   };
 }

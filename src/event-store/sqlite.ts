@@ -7,6 +7,7 @@ import type {
   AppendResult, EventStore, EventToAppend, ExpectedRevision, ReadAllOptions, ReadStreamOptions, StoreHealth,
   StoredEvent, StreamRevision, SubscribeOptions, Subscription,
 } from './port.js';
+import { eventHash, GENESIS_HASH } from './hash-chain.js';
 import { CatchUpSubscription, CommitSignal, PAGE_SIZE, readAllInPages } from './reading.js';
 import { Checkpointer } from './sqlite-checkpointer.js';
 import { COLUMNS, configureConnection, migrate, rowToEvent, type EventRow, type Synchronous } from './sqlite-schema.js';
@@ -61,6 +62,7 @@ export class SqliteEventStore implements EventStore {
   private readonly stmt: {
     insert: Database.Statement;
     revision: Database.Statement;
+    hashAt: Database.Statement;
     findById: Database.Statement;
     range: Database.Statement;
     rangeBackwards: Database.Statement;
@@ -88,9 +90,10 @@ export class SqliteEventStore implements EventStore {
     const select = (sql: string) => this.db.prepare(sql).raw(true);
     this.stmt = {
       insert: this.db.prepare(
-        'INSERT INTO events (event_id, stream, revision, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO events (event_id, stream, revision, type, data, metadata, recorded_at, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       revision: this.db.prepare('SELECT MAX(revision) FROM events WHERE stream = ?').pluck(),
+      hashAt: this.db.prepare('SELECT hash FROM events WHERE stream = ? AND revision = ?').pluck(),
       findById: this.db.prepare('SELECT stream, revision FROM events WHERE event_id = ?'),
       range: select(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision BETWEEN ? AND ? ORDER BY revision LIMIT ?`),
       rangeBackwards: select(
@@ -186,19 +189,24 @@ export class SqliteEventStore implements EventStore {
     const { stream, events, expected } = pending;
     const plan = planAppend(this.view, stream, events, expected);
     if (plan.kind === 'replay') return { ok: true, result: plan.result };
+    let previousHash = plan.firstRevision === 0 ? GENESIS_HASH : (this.stmt.hashAt.get(stream, plan.firstRevision - 1) as string);
     const stored = events.map((event, index): StoredEvent => {
       const revision = plan.firstRevision + index;
-      const position = this.insert(stream, revision, event, recordedAt);
       const { id, type, dataJson, metadataJson } = event;
-      return { id, stream, revision, position, type, data: JSON.parse(dataJson), metadata: JSON.parse(metadataJson), recordedAt };
+      const data = JSON.parse(dataJson);
+      const metadata = JSON.parse(metadataJson);
+      const hash = eventHash({ id, stream, revision, type, data, metadata }, previousHash);
+      previousHash = hash;
+      const position = this.insert(stream, revision, event, recordedAt, hash);
+      return { id, stream, revision, position, type, data, metadata, recordedAt, hash };
     });
     const last = stored[stored.length - 1]!;
     return { ok: true, result: { nextRevision: last.revision, position: last.position, events: stored, idempotentReplay: false } };
   }
 
-  private insert(stream: string, revision: number, event: PreparedEvent, recordedAt: string): number {
+  private insert(stream: string, revision: number, event: PreparedEvent, recordedAt: string, hash: string): number {
     try {
-      const info = this.stmt.insert.run(event.id, stream, revision, event.type, event.dataJson, event.metadataJson, recordedAt);
+      const info = this.stmt.insert.run(event.id, stream, revision, event.type, event.dataJson, event.metadataJson, recordedAt, hash);
       return Number(info.lastInsertRowid);
     } catch (error) {
       const code = (error as { code?: string }).code;

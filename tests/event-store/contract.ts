@@ -4,6 +4,8 @@ import {
   DuplicateEventIdError, EventTooLargeError, InvalidAppendError, StoreClosedError, VersionConflictError,
 } from '../../src/event-store/errors.js';
 import type { EventStore, EventToAppend, StoredEvent } from '../../src/event-store/port.js';
+import { eventHash, GENESIS_HASH } from '../../src/event-store/hash-chain.js';
+import { verifyEvents } from '../../src/application/verify.js';
 
 export interface StoreUnderTest {
   store: EventStore;
@@ -234,6 +236,27 @@ export function eventStoreContract(adapter: string, open: () => Promise<StoreUnd
         expect(error).toBeInstanceOf(EventTooLargeError);
         expect(error).toMatchObject({ code: 'EVENT_TOO_LARGE', limit: 256 * 1024 });
         expect(await store.headPosition()).toBe(0);
+      });
+    });
+
+    describe('tamper evidence', () => {
+      it('chains every event to the one before it in its stream, and the chain verifies', async () => {
+        await store.append('agreement-h1', [event('A'), event('B')], { expectedRevision: 'no_stream' });
+        await store.append('agreement-h2', [event('C')], { expectedRevision: 'no_stream' });
+        await store.append('agreement-h1', [event('D')], { expectedRevision: 1 });
+        const log = await collect(store.readAll());
+        expect(log.every((e) => /^[0-9a-f]{64}$/.test(e.hash))).toBe(true);
+        expect(new Set(log.map((e) => e.hash)).size).toBe(4);
+        expect(await verifyEvents(store.readAll(), { contiguousPositions: true })).toEqual({ ok: true, events: 4, streams: 2 });
+        expect(await verifyEvents(store.readStream('agreement-h1'))).toMatchObject({ ok: true, events: 3 });
+        const [first] = await collect(store.readStream('agreement-h1'));
+        expect(first!.hash).toBe(eventHash(first!, GENESIS_HASH));
+      });
+
+      it('gives the same hash whatever the key order of the data', async () => {
+        await store.append('agreement-k1', [{ id: '11111111-1111-4111-8111-111111111111', type: 'A', data: { a: 1, b: { c: 2, d: 3 } } }], { expectedRevision: 'no_stream' });
+        const [stored] = await collect(store.readStream('agreement-k1'));
+        expect(eventHash({ ...stored!, data: { b: { d: 3, c: 2 }, a: 1 } }, GENESIS_HASH)).toBe(stored!.hash);
       });
     });
 

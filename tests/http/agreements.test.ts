@@ -299,6 +299,18 @@ describe('the agreement API', () => {
     });
   });
 
+  describe('GET /agreements/{id}/integrity', () => {
+    it('recomputes the hash chain for auditors; viewers may not ask', async () => {
+      await register();
+      await recordStep({ step: 'round_held', occurredOn: '2021-01', round: 6 });
+      const response = await t.as('auditor', { method: 'GET', url: `/agreements/${nigeria.id}/integrity` });
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toEqual({ agreementId: nigeria.id, ok: true, events: 2 });
+      expect((await t.as('viewer', { method: 'GET', url: `/agreements/${nigeria.id}/integrity` })).statusCode).toBe(403);
+      expect((await t.as('auditor', { method: 'GET', url: '/agreements/eu-nowhere/integrity' })).statusCode).toBe(404);
+    });
+  });
+
   describe('who may do what', () => {
     it('answers 401 without a token or with an unknown one, on every route but /health and /documentation', async () => {
       for (const [method, url] of [['GET', '/projections'], ['GET', '/agreements'], ['GET', '/agreements/x'], ['GET', '/agreements/x/history'], ['POST', '/agreements'], ['POST', '/agreements/x/steps'], ['POST', '/agreements/x/corrections']] as const) {

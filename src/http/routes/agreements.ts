@@ -7,6 +7,7 @@ import { refuse } from '../../../domain/shared/errors.js';
 import { queryRegister } from '../../../projections/register/queries.js';
 import type { CommandHandler, CommandMetadata } from '../../application/handle-command.js';
 import { streamFor } from '../../application/handle-command.js';
+import { verifyEvents } from '../../application/verify.js';
 import type { Projector } from '../../application/projector.js';
 import { registerEntry, type RegisterDocument } from '../../../projections/register/projection.js';
 import type { EventStore } from '../../event-store/port.js';
@@ -132,6 +133,30 @@ export const agreementRoutes = ({ store, handler, register }: AgreementRouteDeps
       const events = [];
       for await (const event of store.readStream(streamFor(request.params.id), { to: revision })) events.push(historyEntry(event, state));
       return reply.header('etag', etag(revision)).send({ agreementId: request.params.id, revision, events });
+    });
+
+    app.get('/agreements/:id/integrity', {
+      config: { roles: AUDIT_READERS },
+      schema: {
+        tags: ['audit'],
+        summary: "Recomputes the agreement's hash chain and reports the first broken link",
+        params: AgreementParams,
+        response: {
+          200: z.object({
+            agreementId: z.string(),
+            ok: z.boolean(),
+            events: z.number().int(),
+            brokenAt: z.object({ position: z.number().int(), stream: z.string(), revision: z.number().int(), eventId: z.string(), reason: z.string() }).optional(),
+          }),
+          ...problems(401, 403, 404),
+        },
+      },
+    }, async (request) => {
+      const stream = streamFor(request.params.id);
+      if ((await store.streamRevision(stream)) === 'no_stream') throw notFound(request.params.id);
+      const report = await verifyEvents(store.readStream(stream));
+      request.log.info({ audit: 'integrity', agreementId: request.params.id, ok: report.ok }, 'audit read');
+      return { agreementId: request.params.id, ok: report.ok, events: report.events, ...(report.brokenAt ? { brokenAt: report.brokenAt } : {}) };
     });
 
     app.get('/agreements', {

@@ -1,0 +1,98 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { verifyEvents } from '../../src/application/verify.js';
+import type { StoredEvent } from '../../src/event-store/port.js';
+import { SqliteEventStore } from '../../src/event-store/sqlite.js';
+
+/** Someone with the file and a SQLite shell: each kind of tampering is caught at the event it touched. */
+describe('verification of the SQLite file after tampering', () => {
+  let dir: string;
+  let file: string;
+  let appended: StoredEvent[];
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ledger-tamper-'));
+    file = join(dir, 'ledger.sqlite');
+    const store = new SqliteEventStore(file);
+    appended = [];
+    for (let i = 0; i < 5; i++) {
+      appended.push(...(await store.append('agreement-a', [{ type: 'NegotiationRoundHeld', data: { occurredOn: '2021', round: i + 1 }, metadata: { actor: 'alice' } }], { expectedRevision: i === 0 ? 'no_stream' : i - 1 })).events);
+      appended.push(...(await store.append('agreement-b', [{ type: 'MeetingHeld', data: { occurredOn: '2021', body: 'JRC' } }], { expectedRevision: 'any' })).events);
+    }
+    await store.close();
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function verify() {
+    const store = new SqliteEventStore(file);
+    try {
+      return await verifyEvents(store.readAll(), { contiguousPositions: true });
+    } finally {
+      await store.close();
+    }
+  }
+  function tamper(sql: string, ...params: unknown[]): void {
+    const db = new Database(file);
+    db.prepare(sql).run(...params);
+    db.close();
+  }
+
+  it('passes untouched', async () => {
+    expect(await verify()).toEqual({ ok: true, events: 10, streams: 2 });
+  });
+
+  it('catches edited data at exactly that event', async () => {
+    const target = appended[4]!;
+    tamper('UPDATE events SET data = ? WHERE position = ?', JSON.stringify({ occurredOn: '2021', round: 30 }), target.position);
+    expect((await verify()).brokenAt).toMatchObject({ position: target.position, eventId: target.id, reason: expect.stringContaining('changed after it was appended') });
+  });
+
+  it('catches edited metadata (who recorded it) at exactly that event', async () => {
+    const target = appended[2]!;
+    tamper('UPDATE events SET metadata = ? WHERE position = ?', JSON.stringify({ actor: 'mallory' }), target.position);
+    expect((await verify()).brokenAt).toMatchObject({ position: target.position });
+  });
+
+  it('catches a rewritten hash at the next event of the stream', async () => {
+    const target = appended[0]!;
+    tamper('UPDATE events SET data = ?, hash = ? WHERE position = ?', JSON.stringify({ occurredOn: '2020', round: 1 }), 'f'.repeat(64), target.position);
+    expect((await verify()).brokenAt?.position).toBe(target.position);
+  });
+
+  it('catches two events swapped in order', async () => {
+    const [first, second] = [appended[2]!, appended[4]!];
+    tamper('UPDATE events SET revision = revision + 100 WHERE position = ?', first.position);
+    tamper('UPDATE events SET revision = ? WHERE position = ?', first.revision, second.position);
+    tamper('UPDATE events SET revision = ? WHERE position = ?', second.revision, first.position);
+    expect((await verify()).brokenAt?.position).toBe(first.position);
+  });
+
+  it('catches a deleted event at the place it was taken from', async () => {
+    const target = appended[6]!;
+    tamper('DELETE FROM events WHERE position = ?', target.position);
+    expect((await verify()).brokenAt).toMatchObject({ position: target.position + 1, reason: expect.stringContaining('missing') });
+  });
+});
+
+describe('a file written before the hash chain existed', () => {
+  it('gets its chain computed when opened, and verifies', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ledger-v1-'));
+    const file = join(dir, 'ledger.sqlite');
+    const db = new Database(file);
+    db.exec(`CREATE TABLE events (position INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, stream TEXT NOT NULL, revision INTEGER NOT NULL,
+      type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL, recorded_at TEXT NOT NULL, UNIQUE (stream, revision)) STRICT;`);
+    const insert = db.prepare('INSERT INTO events (event_id, stream, revision, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    insert.run('11111111-1111-4111-8111-111111111111', 'agreement-old', 0, 'AgreementRegistered', '{"agreementId":"old"}', '{}', '2020-01-01T00:00:00.000Z');
+    insert.run('22222222-2222-4222-8222-222222222222', 'agreement-old', 1, 'AgreementSigned', '{"occurredOn":"2020"}', '{}', '2020-01-02T00:00:00.000Z');
+    db.pragma('user_version = 1');
+    db.close();
+    const store = new SqliteEventStore(file);
+    expect(await verifyEvents(store.readAll(), { contiguousPositions: true })).toEqual({ ok: true, events: 2, streams: 1 });
+    await store.append('agreement-old', [{ type: 'AgreementEnteredIntoForce', data: { occurredOn: '2021' } }], { expectedRevision: 1 });
+    expect((await verifyEvents(store.readAll())).ok).toBe(true);
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
