@@ -1,5 +1,5 @@
 import type { AgreementState } from '../../domain/agreement/index.js';
-import { BoundedMap } from './bounded-map.js';
+import { BoundedMap } from '../util/bounded-map.js';
 
 /** An agreement folded to a stream revision, with the ids of its events (to recognise retried commands). */
 export interface CachedAgreement {

@@ -7,6 +7,7 @@ import type {
   AppendResult, EventStore, EventToAppend, ExpectedRevision, ReadAllOptions, ReadStreamOptions, StoreHealth,
   StoredEvent, StreamRevision, SubscribeOptions, Subscription,
 } from './port.js';
+import { BoundedMap } from '../util/bounded-map.js';
 import { eventHash, GENESIS_HASH } from './hash-chain.js';
 import { CatchUpSubscription, CommitSignal, PAGE_SIZE, readAllInPages } from './reading.js';
 import { Checkpointer } from './sqlite-checkpointer.js';
@@ -55,6 +56,8 @@ export class SqliteEventStore implements EventStore {
    * copied the bulk, the writer copies the small remainder itself before its next commit.
    */
   private topUpCheckpoint = false;
+  /** Each stream's last committed hash, so an append need not read it back (only committed ones go in). */
+  private readonly lastHashes = new BoundedMap<string, { revision: number; hash: string }>(10_000);
   private readonly durability: Synchronous;
   private readonly commitBatch: Database.Transaction<(batch: PendingAppend[], recordedAt: string) => Outcome[]>;
   private readonly appendInSavepoint: (pending: PendingAppend, recordedAt: string) => Outcome;
@@ -161,6 +164,8 @@ export class SqliteEventStore implements EventStore {
     outcomes.forEach((outcome, index) => {
       if (outcome.ok) {
         wrote ||= !outcome.result.idempotentReplay;
+        const last = outcome.result.events[outcome.result.events.length - 1]!;
+        if (!outcome.result.idempotentReplay) this.lastHashes.set(last.stream, { revision: last.revision, hash: last.hash });
         batch[index]!.resolve(outcome.result);
       } else batch[index]!.reject(outcome.error);
     });
@@ -189,7 +194,11 @@ export class SqliteEventStore implements EventStore {
     const { stream, events, expected } = pending;
     const plan = planAppend(this.view, stream, events, expected);
     if (plan.kind === 'replay') return { ok: true, result: plan.result };
-    let previousHash = plan.firstRevision === 0 ? GENESIS_HASH : (this.stmt.hashAt.get(stream, plan.firstRevision - 1) as string);
+    const known = this.lastHashes.get(stream);
+    let previousHash =
+      plan.firstRevision === 0 ? GENESIS_HASH
+      : known?.revision === plan.firstRevision - 1 ? known.hash
+      : (this.stmt.hashAt.get(stream, plan.firstRevision - 1) as string);
     const stored = events.map((event, index): StoredEvent => {
       const revision = plan.firstRevision + index;
       const { id, type, dataJson, metadataJson } = event;

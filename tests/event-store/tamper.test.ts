@@ -96,3 +96,11 @@ describe('a file written before the hash chain existed', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('canonical JSON', () => {
+  it('sorts keys at every level and leaves arrays in order', async () => {
+    const { canonicalJson } = await import('../../src/event-store/hash-chain.js');
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ a: 1, b: 2 })).toBe(JSON.stringify({ a: 1, b: 2 }));
+  });
+});

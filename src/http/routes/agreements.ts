@@ -17,7 +17,7 @@ import {
   AgreementParams, AgreementView, CorrectionBody, History, ProblemView, RegisterBody, RegisterPageView, RegisterQuerySchema, StepBody, StepRecorded,
 } from '../schemas/agreements.js';
 import { agreementView, historyEntry, storedEventView } from '../views.js';
-import { BoundedMap } from '../../application/bounded-map.js';
+import { BoundedMap } from '../../util/bounded-map.js';
 
 export interface AgreementRouteDeps {
   store: EventStore;
