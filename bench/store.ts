@@ -52,7 +52,7 @@ class RawStore {
   }
 }
 
-export async function runStoreBench(options: { quick: boolean; synchronous?: Synchronous }): Promise<Figure[]> {
+export async function runStoreBench(options: { quick: boolean; synchronous?: Synchronous; only?: 'single' }): Promise<Figure[]> {
   const synchronous = options.synchronous ?? 'FULL';
   const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-store-'));
   const rounds = options.quick ? 5 : 9;
@@ -92,6 +92,7 @@ export async function runStoreBench(options: { quick: boolean; synchronous?: Syn
       },
     );
     figures.push({ name: `append, 1 writer (${synchronous})`, unit: 'events/s', ...one, baselineName: 'raw better-sqlite3, 1 txn/event', target: '>= 0.80x', met: one.ratio >= 0.8, rounds });
+    if (options.only === 'single') return figures;
 
     // 2. Fifty concurrent writers, each on its own agreement, each append checked.
     const writers = 50;
@@ -183,6 +184,6 @@ function fillLog(file: string, total: number): void {
 if (isMain(import.meta.url)) {
   const quick = process.argv.includes('--quick');
   const synchronous = process.argv.includes('--normal') ? 'NORMAL' : 'FULL';
-  const figures = await runStoreBench({ quick, synchronous });
+  const figures = await runStoreBench({ quick, synchronous, ...(process.argv.includes('--single') ? { only: 'single' as const } : {}) });
   printTable(`Event store (${quick ? 'quick' : 'full'} run, median of paired rounds)`, figures);
 }
