@@ -46,11 +46,6 @@ export async function buildApp({ store, logger, handler, register, tokens }: App
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  // Set first thing, so every answer carries it, errors and 401s included.
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
-    done();
-  });
   registerProblemHandlers(app);
   registerAuth(app, tokens);
 
