@@ -11,6 +11,7 @@ import { registerAuth } from './http/auth.js';
 import { registerProblemHandlers } from './http/problem.js';
 import { agreementRoutes } from './http/routes/agreements.js';
 import { dashboardRoutes } from './http/routes/dashboard.js';
+import { globalLogRoutes } from './http/routes/global-log.js';
 import { healthRoutes } from './http/routes/health.js';
 import { liveRoutes } from './http/routes/live.js';
 import { projectionRoutes } from './http/routes/projections.js';
@@ -64,5 +65,6 @@ export async function buildApp({ store, logger, handler, register, tokens }: App
   await app.register(projectionRoutes(store, [register as Projector<unknown>]));
   await app.register(dashboardRoutes(register, () => new Date().toISOString().slice(0, 10)));
   await app.register(liveRoutes(store, register));
+  await app.register(globalLogRoutes(store));
   return app;
 }

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import {
-  allowedSteps, lifecycleState, movesLifecycle, plannedSteps, STEP_BY_TYPE, isStepEventType, type AgreementState, type RecordedStep, type StepName,
+  allowedSteps, applyChanges, lifecycleState, movesLifecycle, plannedSteps, STEP_BY_TYPE, isStepEventType,
+  type AgreementState, type RecordedStep, type StepData, type StepName,
 } from '../../domain/agreement/index.js';
 import type { StoredEvent } from '../event-store/port.js';
 import type { AgreementView, HistoryEntry, StoredEventView } from './schemas/agreements.js';
@@ -70,6 +71,30 @@ export function storedEventView(event: StoredEvent): z.infer<typeof StoredEventV
     ...(metadata.commandId ? { commandId: metadata.commandId } : {}),
     ...(metadata.correlationId ? { correlationId: metadata.correlationId } : {}),
   };
+}
+
+/**
+ * Every version a step had: as recorded, then after each correction (cumulative), then withdrawn;
+ * each with who did it, when (recorded) and why. `byId` holds the stream's events.
+ */
+export function stepVersions(step: RecordedStep, byId: ReadonlyMap<string, StoredEvent>): NonNullable<z.infer<typeof HistoryEntry>['versions']> {
+  const who = (id: string) => (byId.get(id)?.metadata as { actor?: string } | undefined)?.actor;
+  const when = (id: string) => byId.get(id)?.recordedAt ?? '';
+  const versions: NonNullable<z.infer<typeof HistoryEntry>['versions']> = [];
+  const first = { version: 1, data: step.original, eventId: step.eventId, at: when(step.eventId) };
+  const firstBy = who(step.eventId);
+  versions.push(firstBy ? { ...first, by: firstBy } : first);
+  let data: StepData = step.original;
+  for (const correction of step.corrections) {
+    data = applyChanges(data, correction.changes);
+    const by = who(correction.eventId);
+    versions.push({ version: versions.length + 1, data, eventId: correction.eventId, at: when(correction.eventId), reason: correction.reason, changes: correction.changes, ...(by ? { by } : {}) });
+  }
+  if (step.withdrawn) {
+    const by = who(step.withdrawn.eventId);
+    versions.push({ version: versions.length + 1, data: null, eventId: step.withdrawn.eventId, at: when(step.withdrawn.eventId), reason: step.withdrawn.reason, withdrawn: true, ...(by ? { by } : {}) });
+  }
+  return versions;
 }
 
 /** Every event in order; steps carry their corrections, corrections say what they correct. */

@@ -200,6 +200,16 @@ describe('the agreement API', () => {
       expect(signature).toMatchObject({ occurredOn: '2021-03-21', effective: { occurredOn: '2021-03-18' }, correctedBy: [{ reason: 'the narrative gives 18 March 2021' }] });
       expect(history.events.find((e: { type: string }) => e.type === 'StepCorrected')).toMatchObject({ corrects: signed.event.eventId, recordedBy: 'alice' });
       expect(history.events.find((e: { eventId: string }) => e.eventId === meeting.event.eventId).withdrawnBy).toMatchObject({ reason: 'not a meeting of this agreement' });
+
+      const trail = (await t.as('auditor', { method: 'GET', url: `/agreements/${id}/history?include=corrections` })).json();
+      const versions = trail.events.find((e: { eventId: string }) => e.eventId === signed.event.eventId).versions;
+      expect(versions).toMatchObject([
+        { version: 1, data: { occurredOn: '2021-03-21', source: '004:67' }, by: 'alice', eventId: signed.event.eventId },
+        { version: 2, data: { occurredOn: '2021-03-18', source: '004:40' }, by: 'alice', reason: 'the narrative gives 18 March 2021', changes: { occurredOn: '2021-03-18' } },
+      ]);
+      expect(versions[1].at >= versions[0].at).toBe(true);
+      expect(trail.events.find((e: { eventId: string }) => e.eventId === meeting.event.eventId).versions.at(-1)).toMatchObject({ withdrawn: true, data: null, reason: 'not a meeting of this agreement' });
+      expect((await t.as('auditor', { method: 'GET', url: `/agreements/${id}/history?include=everything` })).statusCode).toBe(400);
     });
 
     it('answers 400 without a reason and 404 for a step that does not exist', async () => {
@@ -296,6 +306,22 @@ describe('the agreement API', () => {
       expect(response.statusCode).toBe(200);
       expect(response.json()).toMatchObject({ headPosition: 1, projections: [{ name: 'register', version: 1, position: 1, lag: { events: 0, seconds: 0 } }] });
       expect(['live', 'catching_up']).toContain(response.json().projections[0].state);
+    });
+  });
+
+  describe('GET /events', () => {
+    it('pages the whole log in global order for auditors, with metadata and hashes, and logs the read', async () => {
+      await register();
+      await register({ ...nigeria, id: 'eu-other-readmission' });
+      await recordStep({ step: 'round_held', occurredOn: '2021-01', round: 6 });
+      const first = (await t.as('auditor', { method: 'GET', url: '/events?limit=2' })).json();
+      expect(first.events.map((e: { position: number }) => e.position)).toEqual([1, 2]);
+      expect(first.events[0]).toMatchObject({ stream: 'agreement-eu-nigeria-readmission', type: 'AgreementRegistered', recordedBy: 'alice', hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      expect(first.nextAfter).toBe(2);
+      const second = (await t.as('auditor', { method: 'GET', url: `/events?after=${first.nextAfter}&limit=2` })).json();
+      expect(second).toMatchObject({ nextAfter: null, headPosition: 3, events: [{ position: 3, step: 'round_held' }] });
+      expect((await t.as('viewer', { method: 'GET', url: '/events' })).statusCode).toBe(403);
+      expect(t.logs.some((line) => line.includes('"audit":"events"') && line.includes('"actor":"bob"'))).toBe(true);
     });
   });
 

@@ -10,13 +10,13 @@ import { streamFor } from '../../application/handle-command.js';
 import { verifyEvents } from '../../application/verify.js';
 import type { Projector } from '../../application/projector.js';
 import { registerEntry, type RegisterDocument } from '../../../projections/register/projection.js';
-import type { EventStore } from '../../event-store/port.js';
+import type { EventStore, StoredEvent } from '../../event-store/port.js';
 import { AUDIT_READERS, READERS, WRITERS } from '../auth.js';
 import { caughtUp } from '../read-your-writes.js';
 import {
-  AgreementParams, AgreementView, CorrectionBody, History, ProblemView, RegisterBody, RegisterPageView, RegisterQuerySchema, StepBody, StepRecorded,
+  AgreementParams, AgreementView, CorrectionBody, History, HistoryQuery, ProblemView, RegisterBody, RegisterPageView, RegisterQuerySchema, StepBody, StepRecorded,
 } from '../schemas/agreements.js';
-import { agreementView, historyEntry, storedEventView } from '../views.js';
+import { agreementView, historyEntry, stepVersions, storedEventView } from '../views.js';
 import { BoundedMap } from '../../util/bounded-map.js';
 
 export interface AgreementRouteDeps {
@@ -125,13 +125,22 @@ export const agreementRoutes = ({ store, handler, register }: AgreementRouteDeps
         tags: ['agreements'],
         summary: 'Every event of the agreement in order, with who recorded it and the corrections made to each step',
         params: AgreementParams,
-        response: { 200: History, ...problems(401, 403, 404) },
+        querystring: HistoryQuery,
+        response: { 200: History, ...problems(400, 401, 403, 404) },
       },
     }, async (request, reply) => {
       const { state, revision } = await handler.load(request.params.id);
       if (!state.registration) throw notFound(request.params.id);
-      const events = [];
-      for await (const event of store.readStream(streamFor(request.params.id), { to: revision })) events.push(historyEntry(event, state));
+      const stored: StoredEvent[] = [];
+      for await (const event of store.readStream(streamFor(request.params.id), { to: revision })) stored.push(event);
+      const byId = new Map(stored.map((event) => [event.id, event]));
+      const withVersions = request.query.include === 'corrections';
+      const events = stored.map((event) => {
+        const entry = historyEntry(event, state);
+        const step = withVersions ? state.steps.find((candidate) => candidate.eventId === event.id) : undefined;
+        return step ? { ...entry, versions: stepVersions(step, byId) } : entry;
+      });
+      request.log.info({ audit: 'history', agreementId: request.params.id, include: request.query.include }, 'audit read');
       return reply.header('etag', etag(revision)).send({ agreementId: request.params.id, revision, events });
     });
 

@@ -65,6 +65,23 @@ export const HistoryEntry = StoredEventView.extend({
   effective: z.record(z.string(), z.unknown()).optional(),
   /** On a correction or withdrawal: the step it points at. */
   corrects: z.string().optional(),
+  /** With ?include=corrections, on a step: every version it had, who made it, when and why. */
+  versions: z
+    .array(z.object({
+      version: z.number().int(),
+      data: z.record(z.string(), z.unknown()).nullable(),
+      eventId: z.string(),
+      by: z.string().optional(),
+      at: z.string(),
+      reason: z.string().optional(),
+      changes: z.record(z.string(), z.unknown()).optional(),
+      withdrawn: z.boolean().optional(),
+    }))
+    .optional(),
+});
+
+export const HistoryQuery = z.strictObject({
+  include: z.literal('corrections', { error: "the only thing to include is 'corrections'" }).optional(),
 });
 
 export const History = z.object({ agreementId: z.string(), revision: z.number().int(), events: z.array(HistoryEntry) }).meta({ id: 'History' });
