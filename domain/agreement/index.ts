@@ -6,3 +6,4 @@ export { agreementMachine, LIFECYCLE_STATES, RULES, type LifecycleState, type Ma
 export { allowedSteps } from './rules.js';
 export * from './state.js';
 export * from './steps.js';
+export * from './as-of.js';

@@ -2,11 +2,14 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { lifecycleState, allowedSteps, type AgreementCommand, type StepName } from '../../../domain/agreement/index.js';
+import {
+  allowedSteps, asOccurredBy, lifecycleState, rehydrate, type AgreementCommand, type RecordedEvent, type StepName,
+} from '../../../domain/agreement/index.js';
+import { partialDate } from '../../../domain/shared/partial-date.js';
 import { refuse } from '../../../domain/shared/errors.js';
 import { queryRegister } from '../../../projections/register/queries.js';
 import type { CommandHandler, CommandMetadata } from '../../application/handle-command.js';
-import { streamFor } from '../../application/handle-command.js';
+import { streamFor, toRecorded } from '../../application/handle-command.js';
 import { verifyEvents } from '../../application/verify.js';
 import type { Projector } from '../../application/projector.js';
 import { registerEntry, type RegisterDocument } from '../../../projections/register/projection.js';
@@ -14,7 +17,7 @@ import type { EventStore, StoredEvent } from '../../event-store/port.js';
 import { AUDIT_READERS, READERS, WRITERS } from '../auth.js';
 import { caughtUp } from '../read-your-writes.js';
 import {
-  AgreementParams, AgreementView, CorrectionBody, History, HistoryQuery, ProblemView, RegisterBody, RegisterPageView, RegisterQuerySchema, StepBody, StepRecorded,
+  AgreementParams, AgreementView, AsOfQuery, AsOfView, CorrectionBody, History, HistoryQuery, ProblemView, RegisterBody, RegisterPageView, RegisterQuerySchema, StepBody, StepRecorded,
 } from '../schemas/agreements.js';
 import { agreementView, historyEntry, stepVersions, storedEventView } from '../views.js';
 import { BoundedMap } from '../../util/bounded-map.js';
@@ -142,6 +145,45 @@ export const agreementRoutes = ({ store, handler, register }: AgreementRouteDeps
       });
       request.log.info({ audit: 'history', agreementId: request.params.id, include: request.query.include }, 'audit read');
       return reply.header('etag', etag(revision)).send({ agreementId: request.params.id, revision, events });
+    });
+
+    app.get('/agreements/:id/state', {
+      config: { roles: AUDIT_READERS },
+      schema: {
+        tags: ['audit'],
+        summary: 'The agreement as the ledger knew it at a moment (recordedAsOf), or as it stood in the world by a date (occurredBy)',
+        params: AgreementParams,
+        querystring: AsOfQuery,
+        response: { 200: AsOfView, ...problems(400, 401, 403, 404) },
+      },
+    }, async (request, reply) => {
+      const { recordedAsOf, occurredBy } = request.query;
+      const id = request.params.id;
+      request.log.info({ audit: 'state', agreementId: id, recordedAsOf, occurredBy }, 'audit read');
+      if (recordedAsOf !== undefined) {
+        // What had been recorded by then: later events, corrections included, are not applied.
+        const until = Date.parse(recordedAsOf);
+        const known: RecordedEvent[] = [];
+        let revision = -1;
+        for await (const event of store.readStream(streamFor(id))) {
+          if (Date.parse(event.recordedAt) > until) break;
+          known.push(toRecorded(event));
+          revision = event.revision;
+        }
+        const state = rehydrate(known);
+        if (!state.registration) throw refuse.notFound('AGREEMENT_NOT_FOUND', `agreement ${id} was not registered by ${recordedAsOf}`, { agreementId: id });
+        return { agreementId: id, recordedAsOf, agreement: agreementView(state, revision), uncertain: [], later: 0 };
+      }
+      const { state, revision } = await handler.load(id);
+      if (!state.registration) throw notFound(id);
+      const view = asOccurredBy(state, partialDate(occurredBy!));
+      return {
+        agreementId: id,
+        occurredBy: occurredBy!,
+        agreement: agreementView(view.state, revision),
+        uncertain: view.uncertain.map((step) => ({ step: step.step, occurredOn: step.data.occurredOn, eventId: step.eventId })),
+        later: view.later,
+      };
     });
 
     app.get('/agreements/:id/integrity', {

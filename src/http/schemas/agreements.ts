@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  AgreementId, CorrectStepInput, LIFECYCLE_STATES, RegisterAgreementInput, StepFields, StepNameSchema, WithdrawStepInput,
+  AgreementId, CorrectStepInput, LIFECYCLE_STATES, PartialDateText, RegisterAgreementInput, StepFields, StepNameSchema, WithdrawStepInput,
 } from '../../../domain/agreement/index.js';
 
 /** Request and response shapes of the agreement routes; the OpenAPI document is generated from them. */
@@ -79,6 +79,26 @@ export const HistoryEntry = StoredEventView.extend({
     }))
     .optional(),
 });
+
+export const AsOfQuery = z
+  .strictObject({
+    recordedAsOf: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 timestamp such as 2021-03-20T12:00:00Z' }).optional(),
+    occurredBy: PartialDateText.optional(),
+  })
+  .refine((query) => (query.recordedAsOf === undefined) !== (query.occurredBy === undefined), 'give exactly one of recordedAsOf and occurredBy');
+
+export const AsOfView = z
+  .object({
+    agreementId: z.string(),
+    recordedAsOf: z.string().optional(),
+    occurredBy: z.string().optional(),
+    agreement: AgreementView,
+    /** occurredBy: steps whose dates may fall either side of the boundary, not counted. */
+    uncertain: z.array(z.object({ step: z.string(), occurredOn: z.string(), eventId: z.string() })),
+    /** occurredBy: how many steps certainly came later. */
+    later: z.number().int(),
+  })
+  .meta({ id: 'AgreementAsOf' });
 
 export const HistoryQuery = z.strictObject({
   include: z.literal('corrections', { error: "the only thing to include is 'corrections'" }).optional(),
