@@ -10,6 +10,7 @@ import type { EventStore } from './event-store/port.js';
 import { registerAuth } from './http/auth.js';
 import { registerProblemHandlers } from './http/problem.js';
 import { agreementRoutes } from './http/routes/agreements.js';
+import { auditRoutes } from './http/routes/audit.js';
 import { dashboardRoutes } from './http/routes/dashboard.js';
 import { globalLogRoutes } from './http/routes/global-log.js';
 import { healthRoutes } from './http/routes/health.js';
@@ -61,7 +62,8 @@ export async function buildApp({ store, logger, handler, register, tokens }: App
   await app.register(swaggerUi, { routePrefix: '/documentation' });
   // Routes come after swagger so that they appear in the document.
   await app.register(healthRoutes(store));
-  await app.register(agreementRoutes({ store, handler, register }));
+  await app.register(agreementRoutes({ handler, register }));
+  await app.register(auditRoutes({ store, handler }));
   await app.register(projectionRoutes(store, [register as Projector<unknown>]));
   await app.register(dashboardRoutes(register, () => new Date().toISOString().slice(0, 10)));
   await app.register(liveRoutes(store, register));

@@ -2,28 +2,22 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import {
-  allowedSteps, asOccurredBy, lifecycleState, rehydrate, type AgreementCommand, type RecordedEvent, type StepName,
-} from '../../../domain/agreement/index.js';
-import { partialDate } from '../../../domain/shared/partial-date.js';
+import { allowedSteps, lifecycleState, type AgreementCommand, type StepName } from '../../../domain/agreement/index.js';
 import { refuse } from '../../../domain/shared/errors.js';
 import { queryRegister } from '../../../projections/register/queries.js';
 import type { CommandHandler, CommandMetadata } from '../../application/handle-command.js';
-import { streamFor, toRecorded } from '../../application/handle-command.js';
-import { verifyEvents } from '../../application/verify.js';
+
 import type { Projector } from '../../application/projector.js';
 import { registerEntry, type RegisterDocument } from '../../../projections/register/projection.js';
-import type { EventStore, StoredEvent } from '../../event-store/port.js';
-import { AUDIT_READERS, READERS, WRITERS } from '../auth.js';
+import { READERS, WRITERS } from '../auth.js';
 import { caughtUp } from '../read-your-writes.js';
 import {
-  AgreementParams, AgreementView, AsOfQuery, AsOfView, CorrectionBody, History, HistoryQuery, ProblemView, RegisterBody, RegisterPageView, RegisterQuerySchema, StepBody, StepRecorded,
+  AgreementParams, AgreementView, CorrectionBody, ProblemView, RegisterBody, RegisterPageView, RegisterQuerySchema, StepBody, StepRecorded,
 } from '../schemas/agreements.js';
-import { agreementView, historyEntry, stepVersions, storedEventView } from '../views.js';
+import { agreementView, storedEventView } from '../views.js';
 import { BoundedMap } from '../../util/bounded-map.js';
 
 export interface AgreementRouteDeps {
-  store: EventStore;
   handler: CommandHandler;
   register: Projector<RegisterDocument>;
 }
@@ -39,7 +33,7 @@ const WriteHeaders = z.object({
 });
 
 /** Desk officers write here; auditors and dashboards read. */
-export const agreementRoutes = ({ store, handler, register }: AgreementRouteDeps): FastifyPluginAsyncZod =>
+export const agreementRoutes = ({ handler, register }: AgreementRouteDeps): FastifyPluginAsyncZod =>
   async (app) => {
     const views = new BoundedMap<string, { revision: number; json: string }>(10_000);
 
@@ -120,94 +114,6 @@ export const agreementRoutes = ({ store, handler, register }: AgreementRouteDeps
         views.set(request.params.id, view);
       }
       return (reply as FastifyReply).type('application/json; charset=utf-8').send(view.json);
-    });
-
-    app.get('/agreements/:id/history', {
-      config: { roles: AUDIT_READERS },
-      schema: {
-        tags: ['agreements'],
-        summary: 'Every event of the agreement in order, with who recorded it and the corrections made to each step',
-        params: AgreementParams,
-        querystring: HistoryQuery,
-        response: { 200: History, ...problems(400, 401, 403, 404) },
-      },
-    }, async (request, reply) => {
-      const { state, revision } = await handler.load(request.params.id);
-      if (!state.registration) throw notFound(request.params.id);
-      const stored: StoredEvent[] = [];
-      for await (const event of store.readStream(streamFor(request.params.id), { to: revision })) stored.push(event);
-      const byId = new Map(stored.map((event) => [event.id, event]));
-      const withVersions = request.query.include === 'corrections';
-      const events = stored.map((event) => {
-        const entry = historyEntry(event, state);
-        const step = withVersions ? state.steps.find((candidate) => candidate.eventId === event.id) : undefined;
-        return step ? { ...entry, versions: stepVersions(step, byId) } : entry;
-      });
-      request.log.info({ audit: 'history', agreementId: request.params.id, include: request.query.include }, 'audit read');
-      return reply.header('etag', etag(revision)).send({ agreementId: request.params.id, revision, events });
-    });
-
-    app.get('/agreements/:id/state', {
-      config: { roles: AUDIT_READERS },
-      schema: {
-        tags: ['audit'],
-        summary: 'The agreement as the ledger knew it at a moment (recordedAsOf), or as it stood in the world by a date (occurredBy)',
-        params: AgreementParams,
-        querystring: AsOfQuery,
-        response: { 200: AsOfView, ...problems(400, 401, 403, 404) },
-      },
-    }, async (request, reply) => {
-      const { recordedAsOf, occurredBy } = request.query;
-      const id = request.params.id;
-      request.log.info({ audit: 'state', agreementId: id, recordedAsOf, occurredBy }, 'audit read');
-      if (recordedAsOf !== undefined) {
-        // What had been recorded by then: later events, corrections included, are not applied.
-        const until = Date.parse(recordedAsOf);
-        const known: RecordedEvent[] = [];
-        let revision = -1;
-        for await (const event of store.readStream(streamFor(id))) {
-          if (Date.parse(event.recordedAt) > until) break;
-          known.push(toRecorded(event));
-          revision = event.revision;
-        }
-        const state = rehydrate(known);
-        if (!state.registration) throw refuse.notFound('AGREEMENT_NOT_FOUND', `agreement ${id} was not registered by ${recordedAsOf}`, { agreementId: id });
-        return { agreementId: id, recordedAsOf, agreement: agreementView(state, revision), uncertain: [], later: 0 };
-      }
-      const { state, revision } = await handler.load(id);
-      if (!state.registration) throw notFound(id);
-      const view = asOccurredBy(state, partialDate(occurredBy!));
-      return {
-        agreementId: id,
-        occurredBy: occurredBy!,
-        agreement: agreementView(view.state, revision),
-        uncertain: view.uncertain.map((step) => ({ step: step.step, occurredOn: step.data.occurredOn, eventId: step.eventId })),
-        later: view.later,
-      };
-    });
-
-    app.get('/agreements/:id/integrity', {
-      config: { roles: AUDIT_READERS },
-      schema: {
-        tags: ['audit'],
-        summary: "Recomputes the agreement's hash chain and reports the first broken link",
-        params: AgreementParams,
-        response: {
-          200: z.object({
-            agreementId: z.string(),
-            ok: z.boolean(),
-            events: z.number().int(),
-            brokenAt: z.object({ position: z.number().int(), stream: z.string(), revision: z.number().int(), eventId: z.string(), reason: z.string() }).optional(),
-          }),
-          ...problems(401, 403, 404),
-        },
-      },
-    }, async (request) => {
-      const stream = streamFor(request.params.id);
-      if ((await store.streamRevision(stream)) === 'no_stream') throw notFound(request.params.id);
-      const report = await verifyEvents(store.readStream(stream));
-      request.log.info({ audit: 'integrity', agreementId: request.params.id, ok: report.ok }, 'audit read');
-      return { agreementId: request.params.id, ok: report.ok, events: report.events, ...(report.brokenAt ? { brokenAt: report.brokenAt } : {}) };
     });
 
     app.get('/agreements', {
