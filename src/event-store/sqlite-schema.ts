@@ -84,3 +84,23 @@ export function rowToEvent(row: EventRow): StoredEvent {
     hash: row[8],
   };
 }
+
+/** Every statement the adapter runs, prepared once per connection. */
+export function prepareStatements(db: Database.Database) {
+  const select = (sql: string) => db.prepare(sql).raw(true);
+  return {
+    insert: db.prepare('INSERT INTO events (event_id, stream, revision, type, data, metadata, recorded_at, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+    revision: db.prepare('SELECT MAX(revision) FROM events WHERE stream = ?').pluck(),
+    hashAt: db.prepare('SELECT hash FROM events WHERE stream = ? AND revision = ?').pluck(),
+    findById: db.prepare('SELECT stream, revision FROM events WHERE event_id = ?'),
+    range: select(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision BETWEEN ? AND ? ORDER BY revision LIMIT ?`),
+    rangeBackwards: select(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision BETWEEN ? AND ? ORDER BY revision DESC LIMIT ?`),
+    page: select(`SELECT ${COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`),
+    pageWithPrefix: select(`SELECT ${COLUMNS} FROM events WHERE position >= ? AND substr(stream, 1, ?) = ? ORDER BY position LIMIT ?`),
+    head: db.prepare('SELECT COALESCE(MAX(position), 0) FROM events').pluck(),
+    // Changes when another connection commits (another process; the checkpointer writes no rows).
+    dataVersion: db.prepare('PRAGMA data_version').pluck(),
+  };
+}
+
+export type Statements = ReturnType<typeof prepareStatements>;

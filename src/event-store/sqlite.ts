@@ -11,7 +11,7 @@ import { BoundedMap } from '../util/bounded-map.js';
 import { eventHash, GENESIS_HASH } from './hash-chain.js';
 import { CatchUpSubscription, CommitSignal, PAGE_SIZE, readAllInPages } from './reading.js';
 import { Checkpointer } from './sqlite-checkpointer.js';
-import { COLUMNS, configureConnection, migrate, rowToEvent, type EventRow, type Synchronous } from './sqlite-schema.js';
+import { configureConnection, migrate, prepareStatements, rowToEvent, type EventRow, type Statements, type Synchronous } from './sqlite-schema.js';
 import { prepareEvents, validateExpectedRevision, validateStreamName, type PreparedEvent } from './validation.js';
 
 export interface SqliteStoreOptions {
@@ -62,18 +62,7 @@ export class SqliteEventStore implements EventStore {
   private readonly commitBatch: Database.Transaction<(batch: PendingAppend[], recordedAt: string) => Outcome[]>;
   private readonly appendInSavepoint: (pending: PendingAppend, recordedAt: string) => Outcome;
 
-  private readonly stmt: {
-    insert: Database.Statement;
-    revision: Database.Statement;
-    hashAt: Database.Statement;
-    findById: Database.Statement;
-    range: Database.Statement;
-    rangeBackwards: Database.Statement;
-    page: Database.Statement;
-    pageWithPrefix: Database.Statement;
-    head: Database.Statement;
-    dataVersion: Database.Statement;
-  };
+  private readonly stmt: Statements;
   private ownCommits = 0;
   private externalCommits = 0;
   private lastDataVersion = -1;
@@ -91,26 +80,7 @@ export class SqliteEventStore implements EventStore {
       if (error instanceof EventStoreError) throw error;
       throw new StoreUnavailableError(`cannot open ${file}: ${(error as Error).message}`, { cause: error });
     }
-    const select = (sql: string) => this.db.prepare(sql).raw(true);
-    this.stmt = {
-      insert: this.db.prepare(
-        'INSERT INTO events (event_id, stream, revision, type, data, metadata, recorded_at, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
-      revision: this.db.prepare('SELECT MAX(revision) FROM events WHERE stream = ?').pluck(),
-      hashAt: this.db.prepare('SELECT hash FROM events WHERE stream = ? AND revision = ?').pluck(),
-      findById: this.db.prepare('SELECT stream, revision FROM events WHERE event_id = ?'),
-      range: select(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision BETWEEN ? AND ? ORDER BY revision LIMIT ?`),
-      rangeBackwards: select(
-        `SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision BETWEEN ? AND ? ORDER BY revision DESC LIMIT ?`,
-      ),
-      page: select(`SELECT ${COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`),
-      pageWithPrefix: select(
-        `SELECT ${COLUMNS} FROM events WHERE position >= ? AND substr(stream, 1, ?) = ? ORDER BY position LIMIT ?`,
-      ),
-      head: this.db.prepare('SELECT COALESCE(MAX(position), 0) FROM events').pluck(),
-      // Changes when another connection (another process, the checkpointer never writes rows) commits.
-      dataVersion: this.db.prepare('PRAGMA data_version').pluck(),
-    };
+    this.stmt = prepareStatements(this.db);
     // Created once: better-sqlite3 turns the inner one into a SAVEPOINT when called inside the outer.
     this.commitBatch = this.db.transaction((batch: PendingAppend[], recordedAt: string) => this.commitBatchNow(batch, recordedAt));
     this.appendInSavepoint = this.db.transaction((pending: PendingAppend, recordedAt: string) => this.appendNow(pending, recordedAt));

@@ -1,0 +1,89 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startApp } from './fixture.js';
+
+type App = Awaited<ReturnType<typeof startApp>>;
+
+const nigeria = { id: 'eu-nigeria-readmission', title: 'EU-Nigeria Readmission Agreement', kind: 'readmission_agreement', parties: ['EU', 'Nigeria'] };
+
+/** What dashboards and auditors read: read models, the global log, integrity. */
+describe('reading the ledger', () => {
+  let t: App;
+  beforeEach(async () => {
+    t = await startApp();
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  const register = (body: object = nigeria) => t.as('officer', { method: 'POST', url: '/agreements', payload: body });
+  const recordStep = (body: object, headers: Record<string, string> = {}, id = nigeria.id) =>
+    t.as('officer', { method: 'POST', url: `/agreements/${id}/steps`, payload: body, headers });
+
+  describe('dashboards', () => {
+    it('answer from the register once it has caught up with the caller\'s write', async () => {
+      await register();
+      const step = await recordStep({ step: 'round_held', occurredOn: '2021-01-28', round: 6 });
+      const position = step.json().event.position;
+      const pipeline = await t.as('viewer', { method: 'GET', url: `/dashboard/pipeline?minPosition=${position}` });
+      expect(pipeline.statusCode).toBe(200);
+      expect(pipeline.json()).toMatchObject({ total: 1, cells: [{ stage: 'negotiation', kind: 'readmission_agreement', ids: [nigeria.id] }] });
+      const nigeriaPage = await t.as('viewer', { method: 'GET', url: `/dashboard/partners/Nigeria?minPosition=${position}` });
+      expect(nigeriaPage.json().agreements[0]).toMatchObject({ id: nigeria.id, stage: 'negotiation', lastStep: { step: 'round_held' } });
+      expect((await t.as('viewer', { method: 'GET', url: '/dashboard/partners/Atlantis' })).statusCode).toBe(404);
+      const calendar = await t.as('viewer', { method: 'GET', url: `/dashboard/calendar?from=2021-Q1&to=2021-Q1&minPosition=${position}` });
+      expect(calendar.json().items).toMatchObject([{ agreementId: nigeria.id, occurredOn: '2021-01-28', precision: 'day', certain: true }]);
+      const stalled = await t.as('viewer', { method: 'GET', url: `/dashboard/stalled?months=6&asOf=2022-06-01&minPosition=${position}` });
+      expect(stalled.json().agreements.map((a: { id: string }) => a.id)).toEqual([nigeria.id]);
+      expect((await t.as('viewer', { method: 'GET', url: '/dashboard/durations' })).statusCode).toBe(200);
+    });
+
+    it('say 503 with the lag when the read model has not reached the position asked for, and 400 for a backwards period', async () => {
+      const lagging = await t.as('viewer', { method: 'GET', url: '/dashboard/pipeline?minPosition=999' });
+      expect(lagging.statusCode).toBe(503);
+      expect(lagging.json()).toMatchObject({ code: 'PROJECTION_LAGGING', position: 0, lag: { events: 999 } });
+      expect(lagging.headers['retry-after']).toBe('1');
+      const backwards = await t.as('viewer', { method: 'GET', url: '/dashboard/calendar?from=2022&to=2021' });
+      expect(backwards.statusCode).toBe(400);
+      expect((await t.as('viewer', { method: 'GET', url: '/dashboard/calendar?from=Q4-2021&to=2022' })).statusCode).toBe(400);
+    }, 10_000);
+  });
+
+  describe('GET /projections', () => {
+    it('lists the register with its version, state, checkpoint and lag', async () => {
+      await register();
+      await t.register.waitFor(1, 2000);
+      const response = await t.as('viewer', { method: 'GET', url: '/projections' });
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toMatchObject({ headPosition: 1, projections: [{ name: 'register', version: 1, position: 1, lag: { events: 0, seconds: 0 } }] });
+      expect(['live', 'catching_up']).toContain(response.json().projections[0].state);
+    });
+  });
+
+  describe('GET /events', () => {
+    it('pages the whole log in global order for auditors, with metadata and hashes, and logs the read', async () => {
+      await register();
+      await register({ ...nigeria, id: 'eu-other-readmission' });
+      await recordStep({ step: 'round_held', occurredOn: '2021-01', round: 6 });
+      const first = (await t.as('auditor', { method: 'GET', url: '/events?limit=2' })).json();
+      expect(first.events.map((e: { position: number }) => e.position)).toEqual([1, 2]);
+      expect(first.events[0]).toMatchObject({ stream: 'agreement-eu-nigeria-readmission', type: 'AgreementRegistered', recordedBy: 'alice', hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      expect(first.nextAfter).toBe(2);
+      const second = (await t.as('auditor', { method: 'GET', url: `/events?after=${first.nextAfter}&limit=2` })).json();
+      expect(second).toMatchObject({ nextAfter: null, headPosition: 3, events: [{ position: 3, step: 'round_held' }] });
+      expect((await t.as('viewer', { method: 'GET', url: '/events' })).statusCode).toBe(403);
+      expect(t.logs.some((line) => line.includes('"audit":"events"') && line.includes('"actor":"bob"'))).toBe(true);
+    });
+  });
+
+  describe('GET /agreements/{id}/integrity', () => {
+    it('recomputes the hash chain for auditors; viewers may not ask', async () => {
+      await register();
+      await recordStep({ step: 'round_held', occurredOn: '2021-01', round: 6 });
+      const response = await t.as('auditor', { method: 'GET', url: `/agreements/${nigeria.id}/integrity` });
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toEqual({ agreementId: nigeria.id, ok: true, events: 2 });
+      expect((await t.as('viewer', { method: 'GET', url: `/agreements/${nigeria.id}/integrity` })).statusCode).toBe(403);
+      expect((await t.as('auditor', { method: 'GET', url: '/agreements/eu-nowhere/integrity' })).statusCode).toBe(404);
+    });
+  });
+});
