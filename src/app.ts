@@ -65,7 +65,7 @@ export async function buildApp({ store, logger, handler, register, tokens }: App
   await app.register(agreementRoutes({ handler, register }));
   await app.register(auditRoutes({ store, handler }));
   await app.register(projectionRoutes(store, [register as Projector<unknown>]));
-  await app.register(dashboardRoutes(register, () => new Date().toISOString().slice(0, 10)));
+  await app.register(dashboardRoutes(store, register, () => new Date().toISOString().slice(0, 10)));
   await app.register(liveRoutes(store, register));
   await app.register(globalLogRoutes(store));
   return app;

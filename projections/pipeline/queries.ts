@@ -35,7 +35,7 @@ export interface PipelineCell {
 }
 
 /** Counts of agreements by stage and kind, with the ids in each cell; stages in lifecycle order. */
-export function pipeline(entries: Iterable<RegisterEntry>): { cells: PipelineCell[]; byStage: Record<string, number>; total: number } {
+export function pipeline(entries: Iterable<Pick<RegisterEntry, 'id' | 'kind' | 'status'>>): { cells: PipelineCell[]; byStage: Record<string, number>; total: number } {
   const cells = new Map<string, PipelineCell>();
   const byStage: Record<string, number> = Object.fromEntries(STAGE_ORDER.map((stage) => [stage, 0]));
   let total = 0;

@@ -48,6 +48,26 @@ describe('reading the ledger', () => {
     }, 10_000);
   });
 
+  describe('the pipeline at another moment', () => {
+    it('compares the pipeline at the end of 2019 with today, on both time axes', async () => {
+      await register();
+      await recordStep({ step: 'round_held', occurredOn: '2019-11-18/2019-11-19', round: 4 });
+      const inNegotiation = (await recordStep({ step: 'round_held', occurredOn: '2019', round: 5 })).json();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await recordStep({ step: 'signed', occurredOn: '2021-03' });
+      await t.register.waitFor(await t.store.headPosition(), 2000);
+      const today = (await t.as('viewer', { method: 'GET', url: '/dashboard/pipeline' })).json();
+      expect(today.byStage).toMatchObject({ signed: 1, negotiation: 0 });
+      const endOf2019 = (await t.as('viewer', { method: 'GET', url: '/dashboard/pipeline?occurredBy=2019-12-31' })).json();
+      expect(endOf2019).toMatchObject({ occurredBy: '2019-12-31', uncertainSteps: 0, byStage: { negotiation: 1, signed: 0 } });
+      const midNovember = (await t.as('viewer', { method: 'GET', url: '/dashboard/pipeline?occurredBy=2019-11-30' })).json();
+      expect(midNovember).toMatchObject({ uncertainSteps: 1, byStage: { negotiation: 1 } });
+      const asRecorded = (await t.as('viewer', { method: 'GET', url: `/dashboard/pipeline?recordedAsOf=${inNegotiation.event.recordedAt}` })).json();
+      expect(asRecorded).toMatchObject({ byStage: { negotiation: 1, signed: 0 }, cells: [{ ids: [nigeria.id] }] });
+      expect((await t.as('viewer', { method: 'GET', url: '/dashboard/pipeline?occurredBy=2019&recordedAsOf=2020-01-01T00:00:00Z' })).statusCode).toBe(400);
+    });
+  });
+
   describe('GET /projections', () => {
     it('lists the register with its version, state, checkpoint and lag', async () => {
       await register();

@@ -9,7 +9,9 @@ import { partner, partners } from '../../../projections/partners/queries.js';
 import { pipeline } from '../../../projections/pipeline/queries.js';
 import { registerEntry, type RegisterDocument } from '../../../projections/register/projection.js';
 import { stalled } from '../../../projections/stalled/queries.js';
+import { registerOccurredBy, registerRecordedAsOf } from '../../application/as-of-register.js';
 import type { Projector } from '../../application/projector.js';
+import type { EventStore } from '../../event-store/port.js';
 import { READERS } from '../auth.js';
 import { sendProblem } from '../problem.js';
 import { caughtUp } from '../read-your-writes.js';
@@ -24,16 +26,36 @@ const Json = z.record(z.string(), z.unknown());
  * What dashboards read. Every dashboard is a query over the register's documents: one fold keeps
  * them consistent with each other by construction, and one rebuild rebuilds them all.
  */
-export const dashboardRoutes = (register: Projector<RegisterDocument>, today: () => string): FastifyPluginAsyncZod =>
+export const dashboardRoutes = (store: EventStore, register: Projector<RegisterDocument>, today: () => string): FastifyPluginAsyncZod =>
   async (app) => {
     const entries = () => [...register.values()].map(registerEntry);
     const ready = (minPosition: number | undefined, reply: FastifyReply) => caughtUp(register as Projector<unknown>, minPosition, reply);
 
     app.get('/dashboard/pipeline', {
       config: { roles: READERS },
-      schema: { tags: ['dashboard'], summary: 'Agreements by lifecycle stage and kind, with the ids in each cell', querystring: z.strictObject(MinPosition), response: { 200: Json, ...problems(400, 401, 403, 503) } },
+      schema: {
+        tags: ['dashboard'],
+        summary: 'Agreements by lifecycle stage and kind, with the ids in each cell; as the ledger knew it (recordedAsOf) or as it stood in the world (occurredBy)',
+        querystring: z
+          .strictObject({
+            ...MinPosition,
+            recordedAsOf: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 timestamp' }).optional(),
+            occurredBy: PartialDateText.optional(),
+          })
+          .refine((query) => query.recordedAsOf === undefined || query.occurredBy === undefined, 'give at most one of recordedAsOf and occurredBy'),
+        response: { 200: Json, ...problems(400, 401, 403, 503) },
+      },
     }, async (request, reply) => {
       if (!(await ready(request.query.minPosition, reply))) return reply;
+      const { recordedAsOf, occurredBy } = request.query;
+      if (recordedAsOf !== undefined) {
+        request.log.info({ audit: 'pipeline', recordedAsOf }, 'audit read');
+        return { recordedAsOf, ...pipeline(await registerRecordedAsOf(store, recordedAsOf)) };
+      }
+      if (occurredBy !== undefined) {
+        const { rows, uncertain } = registerOccurredBy(register.values(), partialDate(occurredBy));
+        return { occurredBy, uncertainSteps: uncertain, ...pipeline(rows), position: register.position };
+      }
       return { ...pipeline(entries()), position: register.position };
     });
 
