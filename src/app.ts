@@ -62,7 +62,7 @@ export async function buildApp({ store, logger, handler, register, tokens }: App
   await app.register(swaggerUi, { routePrefix: '/documentation' });
   // Routes come after swagger so that they appear in the document.
   await app.register(healthRoutes(store));
-  await app.register(agreementRoutes({ handler, register }));
+  await app.register(agreementRoutes({ handler, register, store }));
   await app.register(auditRoutes({ store, handler }));
   await app.register(projectionRoutes(store, [register as Projector<unknown>]));
   await app.register(dashboardRoutes(store, register, () => new Date().toISOString().slice(0, 10)));

@@ -1,22 +1,16 @@
-import { asOccurredBy, lifecycleState, type LifecycleState } from '../../domain/agreement/index.js';
+import { asOccurredBy } from '../../domain/agreement/index.js';
 import type { PartialDate } from '../../domain/shared/partial-date.js';
-import { foldRegister, registerEntry, type RegisterDocument } from '../../projections/register/projection.js';
+import { foldRegister, registerEntry, type RegisterDocument, type RegisterEntry } from '../../projections/register/projection.js';
 import type { EventStore } from '../event-store/port.js';
 import { toRecorded } from './handle-command.js';
 
-/** What the pipeline needs of an agreement at another moment. */
-export interface AsOfRow {
-  id: string;
-  kind: string;
-  status: LifecycleState;
-}
-
 /**
  * The register as the ledger knew it at `until` (an ISO time), computed by replaying the log up
- * to that moment through the same fold the live register uses. Costs a pass over the log: an audit
- * question, not a dashboard's polling.
+ * to that moment through the same fold the live register uses: rows, statuses and last activity
+ * are exactly what the register showed then. Costs a pass over the log: an audit question, not
+ * a dashboard's polling.
  */
-export async function registerRecordedAsOf(store: EventStore, until: string): Promise<AsOfRow[]> {
+export async function registerRecordedAsOf(store: EventStore, until: string): Promise<RegisterEntry[]> {
   const limit = Date.parse(until);
   const documents = new Map<string, RegisterDocument>();
   for await (const stored of store.readAll({ streamPrefix: 'agreement-' })) {
@@ -25,19 +19,33 @@ export async function registerRecordedAsOf(store: EventStore, until: string): Pr
     const next = foldRegister(documents.get(key), { stream: stored.stream, position: stored.position, recordedAt: stored.recordedAt, event: toRecorded(stored) });
     if (next) documents.set(key, next);
   }
-  return [...documents.values()].map((document) => {
-    const entry = registerEntry(document);
-    return { id: entry.id, kind: entry.kind, status: entry.status };
-  });
+  return [...documents.values()].map(registerEntry);
 }
 
-/** Every agreement as it stood in the world by `boundary`, by what is known now; plus the steps that straddle it. */
-export function registerOccurredBy(documents: Iterable<RegisterDocument>, boundary: PartialDate): { rows: AsOfRow[]; uncertain: number } {
+/** A register row as it stood in the world by a date, with the steps that may fall either side of it. */
+export interface OccurredByEntry extends RegisterEntry {
+  /** Steps whose dates straddle the boundary: listed, not counted. */
+  uncertainSteps: { step: string; occurredOn: string; eventId: string }[];
+}
+
+/**
+ * Every agreement as it stood in the world by `boundary`, by what is known now (corrections
+ * applied). An agreement none of whose steps can have happened by then did not exist in the world
+ * yet and is left out; one whose only steps straddle the boundary is kept, with them listed.
+ */
+export function registerOccurredBy(documents: Iterable<RegisterDocument>, boundary: PartialDate): { entries: OccurredByEntry[]; uncertain: number } {
   let uncertain = 0;
-  const rows = [...documents].map((document) => {
+  const entries: OccurredByEntry[] = [];
+  for (const document of documents) {
     const view = asOccurredBy(document.state, boundary);
+    if (view.state.steps.length === 0 && view.uncertain.length === 0) continue;
     uncertain += view.uncertain.length;
-    return { id: document.state.registration!.agreementId, kind: document.state.registration!.kind, status: lifecycleState(view.state) };
-  });
-  return { rows, uncertain };
+    // Same document shape as the live register, so the row is built by the same code.
+    const entry = registerEntry({ ...document, state: view.state });
+    entries.push({
+      ...entry,
+      uncertainSteps: view.uncertain.map((step) => ({ step: step.step, occurredOn: step.data.occurredOn, eventId: step.eventId })),
+    });
+  }
+  return { entries, uncertain };
 }

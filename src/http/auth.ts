@@ -55,3 +55,14 @@ export function registerAuth(app: FastifyInstance, tokens: TokenBook): void {
 export const READERS: readonly Role[] = ['officer', 'auditor', 'viewer'];
 export const AUDIT_READERS: readonly Role[] = ['officer', 'auditor'];
 export const WRITERS: readonly Role[] = ['officer'];
+
+/**
+ * For routes where only some parameters are audit questions (the register and pipeline as of
+ * another moment): answers 403 and returns false unless the caller holds one of `roles`.
+ */
+export function permits(request: FastifyRequest, reply: FastifyReply, roles: readonly Role[], what: string): boolean {
+  const role = request.principal?.role;
+  if (role !== undefined && roles.includes(role)) return true;
+  sendProblem(reply, { status: 403, title: 'Forbidden', code: 'FORBIDDEN', detail: `role ${role} may not ask for ${what}; it needs ${roles.join(' or ')}` });
+  return false;
+}

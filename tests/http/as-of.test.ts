@@ -60,4 +60,70 @@ describe('the agreement as of a moment, on both time axes', () => {
     expect((await stateAt('recordedAsOf=yesterday')).statusCode).toBe(400);
     expect((await t.as('viewer', { method: 'GET', url: `/agreements/${id}/state?occurredBy=2021` })).statusCode).toBe(403);
   });
+
+  describe('the register as of a moment', () => {
+    const register = (query: string) => t.as('auditor', { method: 'GET', url: `/agreements?${query}` });
+    const row = (page: { items: { id: string }[] }, wanted: string) => page.items.find((item) => item.id === wanted);
+
+    it('lists what the register showed at each instant of the Cabo Verde history, correction not applied before it was recorded', async () => {
+      await post('/agreements', { id, title: 'EU-Cabo Verde VFA amendment', kind: 'visa_facilitation_agreement', parties: ['EU', 'Cabo Verde'] });
+      await pause();
+      const concluded = (await post(`/agreements/${id}/steps`, { step: 'negotiations_concluded', occurredOn: '2020-07-24' })).json();
+      await pause();
+      const other = await post('/agreements', { id: 'eu-belarus-readmission', title: 'EU-Belarus readmission', kind: 'readmission_agreement', parties: ['EU', 'Belarus'] });
+      await pause();
+      const signed = (await post(`/agreements/${id}/steps`, { step: 'signed', occurredOn: '2021-03-21' })).json();
+      await pause();
+      const corrected = (await post(`/agreements/${id}/corrections`, { eventId: signed.event.eventId, changes: { occurredOn: '2021-03-18' }, reason: 'the narrative gives 18 March 2021' })).json();
+      await t.register.waitFor(corrected.event.position, 2000);
+
+      const atConclusion = (await register(`recordedAsOf=${concluded.event.recordedAt}`)).json();
+      expect(atConclusion).toMatchObject({ total: 1, recordedAsOf: concluded.event.recordedAt });
+      expect(row(atConclusion, id)).toMatchObject({ status: 'negotiations_concluded', lastStep: { step: 'negotiations_concluded', occurredOn: '2020-07-24' } });
+      const atSignature = (await register(`recordedAsOf=${signed.event.recordedAt}`)).json();
+      expect(atSignature.total).toBe(2);
+      expect(row(atSignature, id)).toMatchObject({ status: 'signed', lastStep: { step: 'signed', occurredOn: '2021-03-21' }, lastPosition: signed.event.position });
+      expect(row(atSignature, 'eu-belarus-readmission')).toMatchObject({ lastPosition: Number(other.headers['ledger-position']) });
+      const now = (await register(`recordedAsOf=${corrected.event.recordedAt}`)).json();
+      expect(row(now, id)).toMatchObject({ lastStep: { step: 'signed', occurredOn: '2021-03-18' }, lastPosition: corrected.event.position });
+      // The live register and the replay to the last instant agree row for row.
+      const live = (await register('')).json();
+      expect(now.items).toEqual(live.items);
+      // Filters and paging work on the past too.
+      expect((await register(`recordedAsOf=${signed.event.recordedAt}&kind=readmission_agreement`)).json().items.map((item: { id: string }) => item.id)).toEqual(['eu-belarus-readmission']);
+      const firstPage = (await register(`recordedAsOf=${signed.event.recordedAt}&limit=1`)).json();
+      expect(firstPage.items.map((item: { id: string }) => item.id)).toEqual([id]);
+      const secondPage = (await register(`recordedAsOf=${signed.event.recordedAt}&limit=1&cursor=${firstPage.nextCursor}`)).json();
+      expect(secondPage.items.map((item: { id: string }) => item.id)).toEqual(['eu-belarus-readmission']);
+    });
+
+    it('lists the register as it stood in the world by a date: later agreements absent, straddling steps listed', async () => {
+      await post('/agreements', { id, title: 'EU-Cabo Verde VFA amendment', kind: 'visa_facilitation_agreement', parties: ['EU', 'Cabo Verde'] });
+      await post(`/agreements/${id}/steps`, { step: 'negotiations_concluded', occurredOn: '2020-07-24' });
+      const signed = (await post(`/agreements/${id}/steps`, { step: 'signed', occurredOn: '2021-03-21' })).json();
+      await post(`/agreements/${id}/corrections`, { eventId: signed.event.eventId, changes: { occurredOn: '2021-03-18' }, reason: 'the narrative gives 18 March 2021' });
+      await post('/agreements', { id: 'eu-belarus-readmission', title: 'EU-Belarus readmission', kind: 'readmission_agreement', parties: ['EU', 'Belarus'] });
+      const last = (await post('/agreements/eu-belarus-readmission/steps', { step: 'mandate_adopted', occurredOn: '2021' })).json();
+      await t.register.waitFor(last.event.position, 2000);
+
+      const on19March = (await register('occurredBy=2021-03-19')).json();
+      expect(on19March).toMatchObject({ occurredBy: '2021-03-19', total: 2, uncertainSteps: 1 });
+      expect(row(on19March, id)).toMatchObject({ status: 'signed', lastStep: { occurredOn: '2021-03-18' }, uncertainSteps: [] });
+      expect(row(on19March, 'eu-belarus-readmission')).toMatchObject({ uncertainSteps: [{ step: 'mandate_adopted', occurredOn: '2021' }] });
+      const on17March = (await register('occurredBy=2021-03-17')).json();
+      expect(row(on17March, id)).toMatchObject({ status: 'negotiations_concluded' });
+      const in2019 = (await register('occurredBy=2019')).json();
+      expect(in2019).toMatchObject({ total: 0, items: [] });
+    });
+
+    it('is for auditors and officers, with precise problems for bad parameters', async () => {
+      expect((await t.as('viewer', { method: 'GET', url: '/agreements?occurredBy=2021' })).statusCode).toBe(403);
+      const both = await register('occurredBy=2021&recordedAsOf=2021-01-01T00:00:00Z');
+      expect(both.statusCode).toBe(400);
+      expect(both.json().detail).toContain('give at most one of recordedAsOf and occurredBy');
+      const badDate = await register('occurredBy=sometime');
+      expect(badDate.statusCode).toBe(400);
+      expect(badDate.json().detail).toContain('occurredBy');
+    });
+  });
 });

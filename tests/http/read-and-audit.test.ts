@@ -58,13 +58,17 @@ describe('reading the ledger', () => {
       await t.register.waitFor(await t.store.headPosition(), 2000);
       const today = (await t.as('viewer', { method: 'GET', url: '/dashboard/pipeline' })).json();
       expect(today.byStage).toMatchObject({ signed: 1, negotiation: 0 });
-      const endOf2019 = (await t.as('viewer', { method: 'GET', url: '/dashboard/pipeline?occurredBy=2019-12-31' })).json();
+      const endOf2019 = (await t.as('auditor', { method: 'GET', url: '/dashboard/pipeline?occurredBy=2019-12-31' })).json();
       expect(endOf2019).toMatchObject({ occurredBy: '2019-12-31', uncertainSteps: 0, byStage: { negotiation: 1, signed: 0 } });
-      const midNovember = (await t.as('viewer', { method: 'GET', url: '/dashboard/pipeline?occurredBy=2019-11-30' })).json();
+      const midNovember = (await t.as('auditor', { method: 'GET', url: '/dashboard/pipeline?occurredBy=2019-11-30' })).json();
       expect(midNovember).toMatchObject({ uncertainSteps: 1, byStage: { negotiation: 1 } });
-      const asRecorded = (await t.as('viewer', { method: 'GET', url: `/dashboard/pipeline?recordedAsOf=${inNegotiation.event.recordedAt}` })).json();
+      const asRecorded = (await t.as('officer', { method: 'GET', url: `/dashboard/pipeline?recordedAsOf=${inNegotiation.event.recordedAt}` })).json();
       expect(asRecorded).toMatchObject({ byStage: { negotiation: 1, signed: 0 }, cells: [{ ids: [nigeria.id] }] });
-      expect((await t.as('viewer', { method: 'GET', url: '/dashboard/pipeline?occurredBy=2019&recordedAsOf=2020-01-01T00:00:00Z' })).statusCode).toBe(400);
+      expect((await t.as('auditor', { method: 'GET', url: '/dashboard/pipeline?occurredBy=2019&recordedAsOf=2020-01-01T00:00:00Z' })).statusCode).toBe(400);
+      // Dashboards read today's pipeline; the past is an audit question.
+      const asViewer = await t.as('viewer', { method: 'GET', url: '/dashboard/pipeline?occurredBy=2019-12-31' });
+      expect(asViewer.statusCode).toBe(403);
+      expect(asViewer.headers['content-type']).toContain('application/problem+json');
     });
   });
 

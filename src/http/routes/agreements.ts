@@ -8,8 +8,11 @@ import { queryRegister } from '../../../projections/register/queries.js';
 import type { CommandHandler, CommandMetadata } from '../../application/handle-command.js';
 
 import type { Projector } from '../../application/projector.js';
-import { registerEntry, type RegisterDocument } from '../../../projections/register/projection.js';
-import { READERS, WRITERS } from '../auth.js';
+import { registerEntry, type RegisterDocument, type RegisterEntry } from '../../../projections/register/projection.js';
+import { partialDate } from '../../../domain/shared/partial-date.js';
+import { registerOccurredBy, registerRecordedAsOf, type OccurredByEntry } from '../../application/as-of-register.js';
+import type { EventStore } from '../../event-store/port.js';
+import { AUDIT_READERS, permits, READERS, WRITERS } from '../auth.js';
 import { caughtUp } from '../read-your-writes.js';
 import {
   AgreementParams, AgreementView, CorrectionBody, ProblemView, RegisterBody, RegisterPageView, RegisterQuerySchema, StepBody, StepRecorded,
@@ -19,6 +22,8 @@ import { BoundedMap } from '../../util/bounded-map.js';
 
 export interface AgreementRouteDeps {
   handler: CommandHandler;
+  /** The log itself, for the register as the ledger knew it at another moment. */
+  store: EventStore;
   register: Projector<RegisterDocument>;
 }
 
@@ -33,7 +38,7 @@ const WriteHeaders = z.object({
 });
 
 /** Desk officers write here; auditors and dashboards read. */
-export const agreementRoutes = ({ handler, register }: AgreementRouteDeps): FastifyPluginAsyncZod =>
+export const agreementRoutes = ({ handler, register, store }: AgreementRouteDeps): FastifyPluginAsyncZod =>
   async (app) => {
     const views = new BoundedMap<string, { revision: number; json: string }>(10_000);
 
@@ -125,10 +130,24 @@ export const agreementRoutes = ({ handler, register }: AgreementRouteDeps): Fast
         response: { 200: RegisterPageView, ...problems(400, 401, 403, 503) },
       },
     }, async (request, reply) => {
-      const { minPosition, ...query } = request.query;
+      const { minPosition, recordedAsOf, occurredBy, ...query } = request.query;
       if (!(await caughtUp(register as Projector<unknown>, minPosition, reply as FastifyReply))) return reply;
+      const row = ({ steps: _steps, ...rest }: RegisterEntry) => rest;
+      if (recordedAsOf !== undefined || occurredBy !== undefined) {
+        if (!permits(request, reply as FastifyReply, AUDIT_READERS, 'the register at another moment')) return reply;
+        request.log.info({ audit: 'register', recordedAsOf, occurredBy }, 'audit read');
+      }
+      if (recordedAsOf !== undefined) {
+        const page = queryRegister(await registerRecordedAsOf(store, recordedAsOf), query);
+        return { ...page, items: page.items.map(row), recordedAsOf, position: register.position };
+      }
+      if (occurredBy !== undefined) {
+        const { entries, uncertain } = registerOccurredBy(register.values(), partialDate(occurredBy));
+        const page = queryRegister(entries, query);
+        return { ...page, items: (page.items as OccurredByEntry[]).map(row), occurredBy, uncertainSteps: uncertain, position: register.position };
+      }
       const page = queryRegister([...register.values()].map(registerEntry), query);
-      return { ...page, items: page.items.map(({ steps: _steps, ...row }) => row), position: register.position };
+      return { ...page, items: page.items.map(row), position: register.position };
     });
   };
 

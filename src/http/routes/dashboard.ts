@@ -12,7 +12,7 @@ import { stalled } from '../../../projections/stalled/queries.js';
 import { registerOccurredBy, registerRecordedAsOf } from '../../application/as-of-register.js';
 import type { Projector } from '../../application/projector.js';
 import type { EventStore } from '../../event-store/port.js';
-import { READERS } from '../auth.js';
+import { AUDIT_READERS, permits, READERS } from '../auth.js';
 import { sendProblem } from '../problem.js';
 import { caughtUp } from '../read-your-writes.js';
 import { ProblemView } from '../schemas/agreements.js';
@@ -48,12 +48,15 @@ export const dashboardRoutes = (store: EventStore, register: Projector<RegisterD
     }, async (request, reply) => {
       if (!(await ready(request.query.minPosition, reply))) return reply;
       const { recordedAsOf, occurredBy } = request.query;
+      if (recordedAsOf !== undefined || occurredBy !== undefined) {
+        if (!permits(request, reply, AUDIT_READERS, 'the pipeline at another moment')) return reply;
+        request.log.info({ audit: 'pipeline', recordedAsOf, occurredBy }, 'audit read');
+      }
       if (recordedAsOf !== undefined) {
-        request.log.info({ audit: 'pipeline', recordedAsOf }, 'audit read');
         return { recordedAsOf, ...pipeline(await registerRecordedAsOf(store, recordedAsOf)) };
       }
       if (occurredBy !== undefined) {
-        const { rows, uncertain } = registerOccurredBy(register.values(), partialDate(occurredBy));
+        const { entries: rows, uncertain } = registerOccurredBy(register.values(), partialDate(occurredBy));
         return { occurredBy, uncertainSteps: uncertain, ...pipeline(rows), position: register.position };
       }
       return { ...pipeline(entries()), position: register.position };

@@ -115,7 +115,11 @@ export const RegisterQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(100).optional(),
   minPosition: z.coerce.number().int().min(0).optional(),
-});
+  /** Auditors: the register as the ledger knew it at that moment, by replay of the log. */
+  recordedAsOf: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 timestamp such as 2021-03-20T12:00:00Z' }).optional(),
+  /** Auditors: the register as it stood in the world by that (partial) date, by what is known now. */
+  occurredBy: PartialDateText.optional(),
+}).refine((query) => query.recordedAsOf === undefined || query.occurredBy === undefined, { message: 'give at most one of recordedAsOf and occurredBy', path: ['occurredBy'] });
 
 export const RegisterEntryView = z.object({
   id: z.string(),
@@ -127,10 +131,21 @@ export const RegisterEntryView = z.object({
   lastStep: z.object({ step: z.string(), occurredOn: z.string(), tentative: z.boolean() }).nullable(),
   lastPosition: z.number().int(),
   lastRecordedAt: z.string(),
+  /** occurredBy only: steps whose dates may fall either side of the boundary, listed and not counted. */
+  uncertainSteps: z.array(z.object({ step: z.string(), occurredOn: z.string(), eventId: z.string() })).optional(),
 });
 
 export const RegisterPageView = z
-  .object({ items: z.array(RegisterEntryView), nextCursor: z.string().nullable(), total: z.number().int(), position: z.number().int() })
+  .object({
+    items: z.array(RegisterEntryView),
+    nextCursor: z.string().nullable(),
+    total: z.number().int(),
+    position: z.number().int(),
+    recordedAsOf: z.string().optional(),
+    occurredBy: z.string().optional(),
+    /** occurredBy only: how many steps straddle the boundary in the whole register. */
+    uncertainSteps: z.number().int().optional(),
+  })
   .meta({ id: 'RegisterPage' });
 
 export const ProblemView = z
