@@ -1,5 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { registerModel } from '../../projections/register/projection.js';
 import type { ReadModel } from '../../projections/read-model.js';
@@ -7,24 +5,20 @@ import { Projector } from '../application/projector.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { openEventStore } from '../event-store/open.js';
 import { openDocumentStore } from '../read-models/open.js';
+import { refuseWhileServerRuns, UsageError } from './server-lock.js';
 
 /**
  * `npm run rebuild -- [name]`: forgets a read model's documents and folds the whole log again,
  * printing progress (position, events/s, ETA). The server must be stopped: a running server folds
  * into the same tables and would interleave with the rebuild.
  */
-class UsageError extends Error {}
-
 const MODELS: Record<string, ReadModel<unknown>> = { register: registerModel as ReadModel<unknown> };
 
 try {
   const config = loadConfig();
   const wanted = process.argv[2];
   if (wanted !== undefined && !MODELS[wanted]) throw new UsageError(`unknown read model '${wanted}'; known: ${Object.keys(MODELS).join(', ')}`);
-  const pidFile = join(config.dataDir, 'server.pid');
-  if (existsSync(pidFile) && isAlive(Number(readFileSync(pidFile, 'utf8')))) {
-    throw new UsageError(`a server (pid ${readFileSync(pidFile, 'utf8').trim()}) is using ${config.dataDir}; stop it first`);
-  }
+  refuseWhileServerRuns(config.dataDir);
   const logger = pino({ level: config.LOG_LEVEL });
   const store = openEventStore(config);
   const documents = openDocumentStore(config);
@@ -56,13 +50,3 @@ function report(name: string, position: number, head: number, started: number): 
   const percent = head === 0 ? 100 : (100 * position) / head;
   process.stdout.write(`${name}: position ${position}/${head} (${percent.toFixed(1)}%), ${Math.round(speed)} events/s, ETA ${eta.toFixed(0)} s\n`);
 }
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-

@@ -60,3 +60,13 @@ export class StoreUnavailableError extends EventStoreError {
     if (options?.cause !== undefined) this.cause = options.cause;
   }
 }
+
+/** Events brought from another store that cannot join this one as they are. Nothing of the batch was written. */
+export class ImportRefusedError extends EventStoreError {
+  constructor(
+    readonly eventId: string,
+    readonly reason: string,
+  ) {
+    super('IMPORT_REFUSED', `event ${eventId}: ${reason}`);
+  }
+}

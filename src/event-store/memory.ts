@@ -1,8 +1,9 @@
 import { planAppend, type AppendView } from './append-plan.js';
 import { StoreClosedError } from './errors.js';
 import { eventHash, GENESIS_HASH } from './hash-chain.js';
+import { planImport } from './import-plan.js';
 import type {
-  AppendResult, EventStore, EventToAppend, ExpectedRevision, ReadAllOptions, ReadStreamOptions, StoreHealth,
+  AppendResult, EventStore, EventToAppend, ExpectedRevision, ImportedEvent, ImportResult, ReadAllOptions, ReadStreamOptions, StoreHealth,
   StoredEvent, StreamRevision, SubscribeOptions, Subscription,
 } from './port.js';
 import { CatchUpSubscription, CommitSignal, readAllInPages } from './reading.js';
@@ -62,6 +63,28 @@ export class MemoryEventStore implements EventStore {
     this.signal.notify();
     const last = stored[stored.length - 1]!;
     return { nextRevision: last.revision, position: last.position, events: stored.map(copy), idempotentReplay: false };
+  }
+
+  async importEvents(events: ImportedEvent[]): Promise<ImportResult> {
+    this.assertOpen();
+    const plan = planImport({
+      streamHead: (stream) => {
+        const last = this.streams.get(stream)?.at(-1);
+        return last && { revision: last.revision, hash: last.hash };
+      },
+      findEvent: (id) => this.byId.get(id),
+    }, events);
+    for (const row of plan.rows) {
+      const { dataJson: _data, metadataJson: _metadata, ...event } = row;
+      const stored = deepFreeze({ ...event, position: this.log.length + 1 });
+      this.log.push(stored);
+      const stream = this.streams.get(stored.stream) ?? [];
+      this.streams.set(stored.stream, stream);
+      stream.push(stored);
+      this.byId.set(stored.id, stored);
+    }
+    if (plan.rows.length > 0) this.signal.notify();
+    return { imported: plan.rows.length, skipped: plan.skipped };
   }
 
   async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncGenerator<StoredEvent> {

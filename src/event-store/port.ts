@@ -85,6 +85,16 @@ export interface StoreHealth {
   detail?: string;
 }
 
+/** Events exported from a store, as they were stored there. Positions are the source's and are not kept. */
+export type ImportedEvent = Omit<StoredEvent, 'position'> & { position?: number };
+
+export interface ImportResult {
+  /** Events written, each at the next global position of this store. */
+  imported: number;
+  /** Events this store already held (same id, stream and revision): merged imports never duplicate. */
+  skipped: number;
+}
+
 export interface EventStore {
   /** Appends atomically: all events of the call or none. Throws VersionConflictError on mismatch. */
   append(stream: string, events: EventToAppend[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult>;
@@ -103,6 +113,13 @@ export interface EventStore {
    * tell) another. Lets caches skip a read while nothing changed. Undefined: cannot tell, always read.
    */
   changeVersion?(): number | undefined;
+  /**
+   * Restores events exported from a store (`npm run import-log`): ids, revisions, recording times and
+   * hashes are kept, positions are assigned in the order given. Each event must continue its stream's
+   * hash chain; one that is already stored is skipped. All of a call or nothing (ImportRefusedError).
+   * Optional: adapters whose server assigns recording times (EventStoreDB) cannot offer it.
+   */
+  importEvents?(events: ImportedEvent[]): Promise<ImportResult>;
   close(): Promise<void>;
 }
 

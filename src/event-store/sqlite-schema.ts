@@ -93,6 +93,8 @@ export function prepareStatements(db: Database.Database) {
     revision: db.prepare('SELECT MAX(revision) FROM events WHERE stream = ?').pluck(),
     hashAt: db.prepare('SELECT hash FROM events WHERE stream = ? AND revision = ?').pluck(),
     findById: db.prepare('SELECT stream, revision FROM events WHERE event_id = ?'),
+    findWithHash: db.prepare('SELECT stream, revision, hash FROM events WHERE event_id = ?'),
+    streamHead: db.prepare('SELECT revision, hash FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1'),
     range: select(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision BETWEEN ? AND ? ORDER BY revision LIMIT ?`),
     rangeBackwards: select(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision BETWEEN ? AND ? ORDER BY revision DESC LIMIT ?`),
     page: select(`SELECT ${COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`),

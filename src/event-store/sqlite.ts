@@ -4,11 +4,12 @@ import Database from 'better-sqlite3';
 import { planAppend, type AppendView } from './append-plan.js';
 import { DuplicateEventIdError, EventStoreError, StoreClosedError, StoreUnavailableError } from './errors.js';
 import type {
-  AppendResult, EventStore, EventToAppend, ExpectedRevision, ReadAllOptions, ReadStreamOptions, StoreHealth,
+  AppendResult, EventStore, EventToAppend, ExpectedRevision, ImportedEvent, ImportResult, ReadAllOptions, ReadStreamOptions, StoreHealth,
   StoredEvent, StreamRevision, SubscribeOptions, Subscription,
 } from './port.js';
 import { BoundedMap } from '../util/bounded-map.js';
 import { eventHash, GENESIS_HASH } from './hash-chain.js';
+import { planImport, type ImportView } from './import-plan.js';
 import { CatchUpSubscription, CommitSignal, PAGE_SIZE, readAllInPages } from './reading.js';
 import { Checkpointer } from './sqlite-checkpointer.js';
 import { configureConnection, migrate, prepareStatements, rowToEvent, type EventRow, type Statements, type Synchronous } from './sqlite-schema.js';
@@ -195,6 +196,34 @@ export class SqliteEventStore implements EventStore {
       }
       throw error;
     }
+  }
+
+  /**
+   * One IMMEDIATE transaction for the batch, run synchronously: no queued append can interleave,
+   * and a refused batch writes nothing.
+   */
+  async importEvents(events: ImportedEvent[]): Promise<ImportResult> {
+    this.assertOpen();
+    this.flush();
+    const view: ImportView = {
+      streamHead: (stream) => this.stmt.streamHead.get(stream) as { revision: number; hash: string } | undefined,
+      findEvent: (id) => this.stmt.findWithHash.get(id) as { stream: string; revision: number; hash: string } | undefined,
+    };
+    const write = this.db.transaction(() => {
+      const plan = planImport(view, events);
+      for (const row of plan.rows) {
+        this.stmt.insert.run(row.id, row.stream, row.revision, row.type, row.dataJson, row.metadataJson, row.recordedAt, row.hash);
+      }
+      return plan;
+    });
+    const plan = write.immediate();
+    for (const row of plan.rows) this.lastHashes.delete(row.stream);
+    if (plan.rows.length > 0) {
+      this.ownCommits++;
+      this.signal.notify();
+      this.checkpointer.noteCommit();
+    }
+    return { imported: plan.rows.length, skipped: plan.skipped };
   }
 
   async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncGenerator<StoredEvent> {
