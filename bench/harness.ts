@@ -12,7 +12,8 @@ export interface Figure {
   /** Median of the per-round ratios ours/baseline (each pair measured back to back). */
   ratio: number;
   target: string;
-  met: boolean;
+  /** Undefined for figures reported without a target. */
+  met?: boolean;
   rounds: number;
 }
 
@@ -55,7 +56,7 @@ export function printTable(title: string, figures: Figure[]): void {
     f.baselineName,
     `${f.ratio.toFixed(2)}x`,
     f.target,
-    f.met ? 'met' : 'MISSED',
+    f.met === undefined ? '-' : f.met ? 'met' : 'MISSED',
   ]);
   const header = ['figure', 'ours', 'baseline', 'baseline is', 'ratio', 'target', ''];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
