@@ -70,7 +70,7 @@ if (mode === 'bare') {
     await handler.handle(`eu-bench-${i}`, { type: 'RegisterAgreement', input: { agreementId: `eu-bench-${i}`, title: `EU-Bench ${i}`, kind: 'readmission_agreement', parties: ['EU', `Bench ${i}`] } }, { actor: 'bench', commandId: randomUUID() });
     await handler.handle(`eu-bench-${i}`, { type: 'RecordStep', step: 'entered_into_force', data: { occurredOn: '2020' } }, { actor: 'bench', commandId: randomUUID() });
   }
-  const register = new Projector(store, new SqliteDocumentStore(join(dir, 'ledger.sqlite')), registerModel, logger);
+  const register = new Projector(store, new SqliteDocumentStore(join(dir, 'read-models.sqlite')), registerModel, logger);
   register.start();
   const app = await buildApp({ store, logger, handler, register, tokens: new TokenBook([{ name: 'bench', role: 'officer', secret: BENCH_TOKEN }]) });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });

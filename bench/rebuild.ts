@@ -13,7 +13,7 @@ import { eventHash, GENESIS_HASH } from '../src/event-store/hash-chain.js';
 import { configureConnection, migrate } from '../src/event-store/sqlite-schema.js';
 import { SqliteEventStore } from '../src/event-store/sqlite.js';
 import { SqliteDocumentStore } from '../src/read-models/sqlite-document-store.js';
-import { isMain, paired, printTable, rate, type Figure } from './harness.js';
+import { isMain, median, paired, printTable, rate, type Figure } from './harness.js';
 
 /**
  * Rebuilding the register from zero over a generated log (10,000 agreements, 100 events each,
@@ -60,27 +60,47 @@ export async function runRebuildBench(options: { quick: boolean }): Promise<Figu
     const logger = pino({ level: 'silent' });
     let run = 0;
     const rounds = options.quick ? 1 : 3;
-    const result = await paired(
-      rounds,
-      () =>
-        rate(total, async () => {
-          let count = 0;
-          for await (const event of store.readAll()) if (event.data) count++;
-          if (count !== total) throw new Error(`read ${count}`);
-        }),
-      async () => {
-        const documents = new SqliteDocumentStore(join(dir, `documents-${run++}.sqlite`));
-        const projector = new Projector(store, documents, registerModel, logger);
-        const speed = await rate(total, async () => {
-          projector.start();
-          if (!(await projector.waitFor(total, 600_000))) throw new Error('rebuild did not finish');
-          await projector.stop();
-        });
-        if ([...documents.loadAll('register')].length !== agreements) throw new Error('rebuild lost documents');
-        documents.close();
-        return speed;
-      },
-    );
+    // The issue's baseline: a raw read of the same log that parses the same JSON, written the
+    // plain way (one row object per event). Our own readAll (paged raw rows) runs about twice as
+    // fast, so the rebuild is also given as a ratio to it.
+    const raw = new Database(file, { readonly: true });
+    const scan = raw.prepare('SELECT event_id, stream, revision, position, type, data, metadata, recorded_at, hash FROM events ORDER BY position');
+    const rawScan = () =>
+      rate(total, () => {
+        let count = 0;
+        for (const row of scan.iterate() as Iterable<{ data: string; metadata: string }>) {
+          if (JSON.parse(row.data) && JSON.parse(row.metadata)) count++;
+        }
+        if (count !== total) throw new Error(`scanned ${count}`);
+      });
+    const rebuild = async () => {
+      const documents = new SqliteDocumentStore(join(dir, `documents-${run++}.sqlite`));
+      const projector = new Projector(store, documents, registerModel, logger);
+      const speed = await rate(total, async () => {
+        projector.start();
+        if (!(await projector.waitFor(total, 600_000))) throw new Error('rebuild did not finish');
+        await projector.stop();
+      });
+      if ([...documents.loadAll('register')].length !== agreements) throw new Error('rebuild lost documents');
+      documents.close();
+      return speed;
+    };
+    const readAllRate = () =>
+      rate(total, async () => {
+        let count = 0;
+        for await (const event of store.readAll()) if (event.data) count++;
+        if (count !== total) throw new Error(`read ${count}`);
+      });
+    const triples: Array<{ scan: number; read: number; ours: number }> = [];
+    for (let round = 0; round < rounds; round++) triples.push({ scan: await rawScan(), read: await readAllRate(), ours: await rebuild() });
+    raw.close();
+    const versus = (base: 'scan' | 'read') => ({
+      ours: median(triples.map((t) => t.ours)),
+      baseline: median(triples.map((t) => t[base])),
+      ratio: median(triples.map((t) => t.ours / t[base])),
+    });
+    const result = versus('scan');
+    const againstReadAll = versus('read');
     const readAll = () =>
       rate(total, async () => {
         let count = 0;
@@ -105,7 +125,8 @@ export async function runRebuildBench(options: { quick: boolean }): Promise<Figu
     await store.close();
     const size = `${total.toLocaleString('en-GB')} events / ${agreements.toLocaleString('en-GB')} agreements`;
     return [
-      { name: `register rebuild, ${size}`, unit: 'events/s', ...result, baselineName: 'readAll (paged, JSON parsed)', target: '>= 0.50x', met: result.ratio >= 0.5, rounds },
+      { name: `register rebuild, ${size}`, unit: 'events/s', ...result, baselineName: 'raw SQLite scan, JSON parsed', target: '>= 0.50x', met: result.ratio >= 0.5, rounds },
+      { name: `register rebuild, ${size}`, unit: 'events/s', ...againstReadAll, baselineName: 'our readAll (paged, JSON parsed)', target: 'reported', rounds },
       { name: `verify (hash chains), ${size}`, unit: 'events/s', ...verified, baselineName: 'readAll (paged, JSON parsed)', target: 'reported', rounds },
       { name: `export-log to NDJSON, ${size}`, unit: 'events/s', ...exported, baselineName: 'readAll (paged, JSON parsed)', target: 'reported', rounds },
     ];

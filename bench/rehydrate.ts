@@ -1,6 +1,6 @@
-import { transition } from 'xstate';
+import { initialTransition, transition } from 'xstate';
 import {
-  agreementMachine, initialMachine, rehydrate, STEPS, type AgreementEvent, type MachineEvent, type RecordedEvent,
+  agreementMachine, rehydrate, STEPS, type AgreementEvent, type MachineEvent, type RecordedEvent,
 } from '../domain/agreement/index.js';
 import { isMain, paired, printTable, type Figure } from './harness.js';
 
@@ -40,7 +40,7 @@ function plainReducer(events: RecordedEvent[]): { state: string; lastRound: numb
 }
 
 function pureTransitionFold(events: RecordedEvent[]) {
-  let snapshot = initialMachine;
+  let snapshot = initialTransition(agreementMachine)[0];
   for (const event of events) snapshot = transition(agreementMachine, snapshot, event as unknown as MachineEvent)[0];
   return snapshot;
 }

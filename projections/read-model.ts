@@ -21,5 +21,10 @@ export interface ReadModel<Doc> {
   keyOf(event: ProjectedEvent): string | undefined;
   fold(document: Doc | undefined, event: ProjectedEvent): Doc | undefined;
   toJSON(document: Doc): unknown;
+  /**
+   * Optional: the document as JSON text, equal to `JSON.stringify(toJSON(document))`, for models
+   * that can write it quicker (a rebuild stores every document, and histories are long).
+   */
+  serialize?(document: Doc): string;
   fromJSON(json: unknown): Doc;
 }

@@ -1,4 +1,4 @@
-import { assign, setup } from 'xstate';
+import { assign, setup, type SnapshotFrom } from 'xstate';
 import type { AgreementRegisteredData, StepData } from './events.js';
 import { STEPS, type StepEventType, type StepName } from './steps.js';
 
@@ -48,7 +48,7 @@ export type MachineEvent =
   | { type: 'AgreementRegistered'; data: AgreementRegisteredData }
   | { type: StepEventType; data: StepData };
 
-type Guard = 'isBinding' | 'isNonBinding' | 'roundIncreases' | 'entryIntoForceWasPartial' | 'resumesProvisional' | 'resumesInPlace';
+export type Guard = 'isBinding' | 'isNonBinding' | 'roundIncreases' | 'entryIntoForceWasPartial' | 'resumesProvisional' | 'resumesInPlace';
 interface Rule {
   from: readonly LifecycleState[];
   /** Omitted: the step is recorded and the state stays (a meeting, a second signature). */
@@ -121,22 +121,71 @@ export const RULES: Record<StepName, Rule[]> = {
   revised: [{ from: ['in_place'], guard: 'isNonBinding' }],
 };
 
-function buildStates() {
-  const states: Record<string, { type?: 'final'; on: Record<string, unknown[]> }> = {};
-  for (const state of LIFECYCLE_STATES) states[state] = { on: {} };
-  states.unregistered!.on.AgreementRegistered = [{ target: 'draft', actions: 'register' }];
+/** One transition of the table: from a state, on an event type, guarded, to a state or staying. */
+interface CompiledTransition {
+  to?: LifecycleState;
+  guard?: Guard;
+  /** Registration sets the binding flag; every step remembers its round and scope. */
+  action: 'register' | 'remember';
+  /** Suspending remembers where a resumption returns to. */
+  resumeTo?: AgreementContext['resumeTo'];
+}
+
+/** RULES unrolled per state and event type, in rule order: the one table both the xstate machine and `advance` are built from. */
+const TABLE: Record<string, Record<string, CompiledTransition[]>> = (() => {
+  const table: Record<string, Record<string, CompiledTransition[]>> = {};
+  for (const state of LIFECYCLE_STATES) table[state] = {};
+  table.unregistered!.AgreementRegistered = [{ to: 'draft', action: 'register' }];
   for (const [step, rules] of Object.entries(RULES) as Array<[StepName, Rule[]]>) {
     const type = STEPS[step].type;
     for (const rule of rules) {
       for (const from of rule.from) {
-        const actions: unknown[] = ['remember'];
-        if (rule.to === 'suspended' || rule.to === 'suspension_announced') {
-          const resumeTo = from === 'suspension_announced' ? undefined : from;
-          if (resumeTo) actions.push({ type: 'rememberWhereToResume', params: { to: resumeTo } });
-        }
-        const transition = { ...(rule.to ? { target: rule.to } : {}), ...(rule.guard ? { guard: rule.guard } : {}), actions };
-        (states[from]!.on[type] ??= []).push(transition);
+        const suspends = rule.to === 'suspended' || rule.to === 'suspension_announced';
+        const resumeTo = suspends && from !== 'suspension_announced' ? (from as AgreementContext['resumeTo']) : undefined;
+        (table[from]![type] ??= []).push({
+          ...(rule.to ? { to: rule.to } : {}),
+          ...(rule.guard ? { guard: rule.guard } : {}),
+          action: 'remember',
+          ...(resumeTo ? { resumeTo } : {}),
+        });
       }
+    }
+  }
+  return table;
+})();
+
+/** The guards as plain predicates: xstate calls them through `setup`, `advance` directly. */
+const GUARDS: Record<Guard, (context: AgreementContext, event: MachineEvent) => boolean> = {
+  isBinding: (context) => context.binding,
+  isNonBinding: (context) => !context.binding,
+  roundIncreases: (context, event) => {
+    const round = (event.data as StepData).round;
+    return round === undefined || context.lastRound === null || round > context.lastRound;
+  },
+  entryIntoForceWasPartial: (context) => context.partialEntryIntoForce,
+  resumesProvisional: (context) => context.resumeTo === 'provisionally_applied',
+  resumesInPlace: (context) => context.resumeTo === 'in_place',
+};
+
+/** What a step leaves in the context. Returns the same object when nothing changes. */
+function remember(context: AgreementContext, event: MachineEvent): AgreementContext {
+  const data = event.data as StepData;
+  const lastRound = data.round !== undefined && event.type === 'NegotiationRoundHeld' ? data.round : context.lastRound;
+  const partialEntryIntoForce = event.type === 'AgreementEnteredIntoForce' ? data.scope !== undefined : context.partialEntryIntoForce;
+  if (lastRound === context.lastRound && partialEntryIntoForce === context.partialEntryIntoForce) return context;
+  return { ...context, lastRound, partialEntryIntoForce };
+}
+
+function buildStates() {
+  const states: Record<string, { type?: 'final'; on: Record<string, unknown[]> }> = {};
+  for (const [state, on] of Object.entries(TABLE)) {
+    states[state] = { on: {} };
+    for (const [type, transitions] of Object.entries(on)) {
+      states[state]!.on[type] = transitions.map((t) => ({
+        ...(t.to ? { target: t.to } : {}),
+        ...(t.guard ? { guard: t.guard } : {}),
+        actions: [t.action, ...(t.resumeTo ? [{ type: 'rememberWhereToResume', params: { to: t.resumeTo } }] : [])],
+      }));
     }
   }
   states.terminated!.type = 'final';
@@ -147,25 +196,16 @@ function buildStates() {
 export const agreementMachine = setup({
   types: {} as { context: AgreementContext; events: MachineEvent },
   guards: {
-    isBinding: ({ context }) => context.binding,
-    isNonBinding: ({ context }) => !context.binding,
-    roundIncreases: ({ context, event }) => {
-      const round = (event.data as StepData).round;
-      return round === undefined || context.lastRound === null || round > context.lastRound;
-    },
-    entryIntoForceWasPartial: ({ context }) => context.partialEntryIntoForce,
-    resumesProvisional: ({ context }) => context.resumeTo === 'provisionally_applied',
-    resumesInPlace: ({ context }) => context.resumeTo === 'in_place',
+    isBinding: ({ context, event }) => GUARDS.isBinding(context, event),
+    isNonBinding: ({ context, event }) => GUARDS.isNonBinding(context, event),
+    roundIncreases: ({ context, event }) => GUARDS.roundIncreases(context, event),
+    entryIntoForceWasPartial: ({ context, event }) => GUARDS.entryIntoForceWasPartial(context, event),
+    resumesProvisional: ({ context, event }) => GUARDS.resumesProvisional(context, event),
+    resumesInPlace: ({ context, event }) => GUARDS.resumesInPlace(context, event),
   },
   actions: {
     register: assign({ binding: ({ event }) => (event.data as AgreementRegisteredData).binding }),
-    remember: assign(({ context, event }) => {
-      const data = event.data as StepData;
-      return {
-        lastRound: data.round !== undefined && event.type === 'NegotiationRoundHeld' ? data.round : context.lastRound,
-        partialEntryIntoForce: event.type === 'AgreementEnteredIntoForce' ? data.scope !== undefined : context.partialEntryIntoForce,
-      };
-    }),
+    remember: assign(({ context, event }) => remember(context, event)),
     rememberWhereToResume: assign((_, params: { to: AgreementContext['resumeTo'] }) => ({ resumeTo: params.to })),
   },
 }).createMachine({
@@ -175,3 +215,51 @@ export const agreementMachine = setup({
   // The table above is the single source of truth; xstate's config types cannot follow a generated object.
   states: buildStates() as never,
 });
+
+/**
+ * Where the machine stands: its state and context, plain data. This is what folds carry and read
+ * models store; an xstate snapshot is made from it only when a decision needs one (`snapshotOf`).
+ */
+export interface MachinePosition {
+  value: LifecycleState;
+  context: AgreementContext;
+}
+
+export const initialPosition: MachinePosition = {
+  value: 'unregistered',
+  context: { binding: true, lastRound: null, partialEntryIntoForce: false, resumeTo: 'in_force' },
+};
+
+/**
+ * The machine's next position after an event, or undefined when it refuses the event: the same
+ * answer as xstate's `transition()` (tests/domain/machine-equivalence.test.ts checks every state,
+ * event and guard outcome), read off the table at a fraction of the cost. Replaying logs (read
+ * models, cold loads, corrections) takes this path; decisions about new steps ask xstate.
+ */
+export function advance(position: MachinePosition, event: MachineEvent): MachinePosition | undefined {
+  const candidates = TABLE[position.value]![event.type];
+  if (!candidates) return undefined;
+  for (const transition of candidates) {
+    if (transition.guard && !GUARDS[transition.guard](position.context, event)) continue;
+    let context =
+      transition.action === 'register'
+        ? { ...position.context, binding: (event.data as AgreementRegisteredData).binding }
+        : remember(position.context, event);
+    if (transition.resumeTo && context.resumeTo !== transition.resumeTo) context = { ...context, resumeTo: transition.resumeTo };
+    const value = transition.to ?? position.value;
+    return value === position.value && context === position.context ? position : { value, context };
+  }
+  return undefined;
+}
+
+const snapshots = new WeakMap<MachinePosition, SnapshotFrom<typeof agreementMachine>>();
+
+/** The xstate snapshot at a position, made once per position (`resolveState`, about 4 µs). */
+export function snapshotOf(position: MachinePosition): SnapshotFrom<typeof agreementMachine> {
+  let snapshot = snapshots.get(position);
+  if (!snapshot) {
+    snapshot = agreementMachine.resolveState({ value: position.value, context: position.context });
+    snapshots.set(position, snapshot);
+  }
+  return snapshot;
+}

@@ -1,9 +1,8 @@
-import { createActor } from 'xstate';
 import { refuse, type DomainError } from '../shared/errors.js';
 import { comparePartialDates, partialDate } from '../shared/partial-date.js';
 import type { AgreementRegisteredData, StepData } from './events.js';
-import { agreementMachine, type MachineEvent } from './machine.js';
-import { initialMachine, movesLifecycle, type MachineSnapshot, type RecordedStep } from './state.js';
+import { advance, initialPosition, snapshotOf, type MachineEvent, type MachinePosition } from './machine.js';
+import { movesLifecycle, type RecordedStep } from './state.js';
 import { STEP_NAMES, STEPS, type StepName } from './steps.js';
 
 /** Which facts make sense on which step: a round number on a signature is a mistake worth refusing. */
@@ -32,12 +31,13 @@ export function fieldRuleViolation(step: StepName, data: StepData): DomainError 
  * round). It depends only on the state and the context flags the guards read, so it is remembered
  * per combination: every answer of the API carries it.
  */
-export function allowedSteps(machine: MachineSnapshot): StepName[] {
+export function allowedSteps(machine: MachinePosition): StepName[] {
   const { binding, partialEntryIntoForce, resumeTo } = machine.context;
-  const key = `${String(machine.value)}|${binding}|${partialEntryIntoForce}|${resumeTo}`;
+  const key = `${machine.value}|${binding}|${partialEntryIntoForce}|${resumeTo}`;
   let allowed = ALLOWED.get(key);
   if (!allowed) {
-    allowed = STEP_NAMES.filter((step) => machine.can({ type: STEPS[step].type, data: { occurredOn: '2000' } }));
+    const snapshot = snapshotOf(machine);
+    allowed = STEP_NAMES.filter((step) => snapshot.can({ type: STEPS[step].type, data: { occurredOn: '2000' } }));
     ALLOWED.set(key, allowed);
   }
   return [...allowed];
@@ -83,12 +83,13 @@ export function chronologyViolation(step: StepName, data: StepData, earlier: rea
   return undefined;
 }
 
-/** Why the machine refuses a step: a round number that does not increase, or the lifecycle itself. */
-export function machineRefusal(machine: MachineSnapshot, step: StepName, data: StepData): DomainError | undefined {
+/** Why the machine (xstate) refuses a step: a round number that does not increase, or the lifecycle itself. */
+export function machineRefusal(machine: MachinePosition, step: StepName, data: StepData): DomainError | undefined {
   const event: MachineEvent = { type: STEPS[step].type, data };
-  if (machine.can(event)) return undefined;
+  const snapshot = snapshotOf(machine);
+  if (snapshot.can(event)) return undefined;
   const currentState = machine.value as string;
-  if (data.round !== undefined && machine.can({ ...event, data: { ...data, round: undefined } })) {
+  if (data.round !== undefined && snapshot.can({ ...event, data: { ...data, round: undefined } })) {
     return refuse.rule('ROUND_NOT_INCREASING', `round: ${data.round} is not after round ${machine.context.lastRound}, already recorded`, {
       round: data.round,
       lastRound: machine.context.lastRound,
@@ -117,21 +118,16 @@ function bindingHint(step: StepName, binding: boolean): string {
  * correction can never leave behind a history the machine would have refused.
  */
 export function historyViolation(registration: AgreementRegisteredData, steps: readonly RecordedStep[]): DomainError | undefined {
-  const actor = createActor(agreementMachine, { snapshot: initialMachine }).start();
-  actor.send({ type: 'AgreementRegistered', data: registration });
-  try {
-    for (let index = 0; index < steps.length; index++) {
-      const step = steps[index]!;
-      if (step.withdrawn) continue;
-      const problem =
-        fieldRuleViolation(step.step, step.data) ??
-        machineRefusal(actor.getSnapshot(), step.step, step.data) ??
-        chronologyViolation(step.step, step.data, steps.slice(0, index));
-      if (problem) return problem;
-      if (movesLifecycle(step)) actor.send({ type: step.type, data: step.data });
-    }
-    return undefined;
-  } finally {
-    actor.stop();
+  let machine = advance(initialPosition, { type: 'AgreementRegistered', data: registration })!;
+  for (let index = 0; index < steps.length; index++) {
+    const step = steps[index]!;
+    if (step.withdrawn) continue;
+    const problem =
+      fieldRuleViolation(step.step, step.data) ??
+      machineRefusal(machine, step.step, step.data) ??
+      chronologyViolation(step.step, step.data, steps.slice(0, index));
+    if (problem) return problem;
+    if (movesLifecycle(step)) machine = advance(machine, { type: step.type, data: step.data })!;
   }
+  return undefined;
 }

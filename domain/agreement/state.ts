@@ -1,9 +1,6 @@
-import { createActor, initialTransition, transition, type SnapshotFrom } from 'xstate';
 import type { AgreementRegisteredData, RecordedEvent, StepChanges, StepData } from './events.js';
-import { agreementMachine, type LifecycleState, type MachineEvent } from './machine.js';
-import { STEP_BY_TYPE, isStepEventType, type StepEventType, type StepName } from './steps.js';
-
-export type MachineSnapshot = SnapshotFrom<typeof agreementMachine>;
+import { advance, initialPosition, type LifecycleState, type MachineEvent, type MachinePosition } from './machine.js';
+import { STEP_BY_TYPE, STEPS, isStepEventType, type StepEventType, type StepName } from './steps.js';
 
 /** A recorded step with its corrections applied. The original facts stay beside the effective ones. */
 export interface RecordedStep {
@@ -19,19 +16,17 @@ export interface RecordedStep {
 
 export interface AgreementState {
   registration: AgreementRegisteredData | undefined;
-  /** The machine after every firm, not withdrawn step, in recorded order, corrections applied. */
-  machine: MachineSnapshot;
+  /** Where the machine stands after every firm, not withdrawn step, in recorded order, corrections applied. */
+  machine: MachinePosition;
   steps: readonly RecordedStep[];
   /** Stored events the machine refuses today (a changed rule meeting an old history); should stay empty. */
   anomalies: ReadonlyArray<{ eventId: string; type: string; state: LifecycleState }>;
 }
 
-export const initialMachine: MachineSnapshot = initialTransition(agreementMachine)[0];
-
-export const initialState: AgreementState = { registration: undefined, machine: initialMachine, steps: [], anomalies: [] };
+export const initialState: AgreementState = { registration: undefined, machine: initialPosition, steps: [], anomalies: [] };
 
 export function lifecycleState(state: AgreementState): LifecycleState {
-  return state.machine.value as LifecycleState;
+  return state.machine.value;
 }
 
 /** Tentative steps ("tbc", "expected") are recorded and shown, but the lifecycle does not move on them. */
@@ -39,34 +34,49 @@ export function movesLifecycle(step: RecordedStep): boolean {
   return !step.withdrawn && !step.data.tentative;
 }
 
-/** Evolves by one event: the pure path the command handler takes after each decision. */
+/**
+ * Evolves by one event: what the command handler does after each decision and what read models
+ * fold. The machine moves by `advance`, the table the xstate machine is built from.
+ */
 export function evolve(state: AgreementState, event: RecordedEvent): AgreementState {
-  return evolveAdvancing(state, event, pureAdvance);
+  return evolveWith(state, event, (steps, step) => [...steps, step]);
 }
 
-/** Moves the machine one event on; `transition()` is the pure way, an actor the quick one. */
-export type Advance = (snapshot: MachineSnapshot, event: MachineEvent) => MachineSnapshot;
-
-const pureAdvance: Advance = (snapshot, event) => transition(agreementMachine, snapshot, event)[0];
-
 /**
- * `evolve` with the machine step supplied by the caller. Read models that fold long logs pass an
- * actor-driven step (see `actorAdvance`), about a tenth of `transition()`'s cost per event; the
- * result is the same snapshot, so the fold stays a function of the events.
+ * `evolve` for a caller that owns `state` and drops it for the result (a read model replacing its
+ * document): the new step is appended to `state`'s own list instead of a copy, which a long
+ * history would otherwise copy on every event. Same result; `state` must not be used afterwards.
  */
-export function evolveAdvancing(state: AgreementState, event: RecordedEvent, advance: Advance): AgreementState {
+export function evolveConsuming(state: AgreementState, event: RecordedEvent): AgreementState {
+  return evolveWith(state, event, appendInPlace);
+}
+
+const owned = new WeakSet<readonly RecordedStep[]>();
+
+/** Appends in place to lists made here (never to the shared empty list, nor to one a caller passed in). */
+function appendInPlace(steps: readonly RecordedStep[], step: RecordedStep): readonly RecordedStep[] {
+  if (owned.has(steps)) {
+    (steps as RecordedStep[]).push(step);
+    return steps;
+  }
+  const copy = [...steps, step];
+  owned.add(copy);
+  return copy;
+}
+
+function evolveWith(state: AgreementState, event: RecordedEvent, append: (steps: readonly RecordedStep[], step: RecordedStep) => readonly RecordedStep[]): AgreementState {
   if (event.type === 'AgreementRegistered') {
-    return { ...state, registration: event.data, machine: advance(state.machine, event) };
+    return { ...state, registration: event.data, machine: advance(state.machine, event) ?? state.machine };
   }
   if (isStepEventType(event.type)) {
     const step = newStep(event.id, event.type, event.data as StepData);
-    const steps = [...state.steps, step];
+    const steps = append(state.steps, step);
     if (!movesLifecycle(step)) return { ...state, steps };
-    const machineEvent: MachineEvent = { type: step.type, data: step.data };
-    if (!state.machine.can(machineEvent)) {
+    const next = advance(state.machine, { type: step.type, data: step.data });
+    if (!next) {
       return { ...state, steps, anomalies: [...state.anomalies, { eventId: step.eventId, type: step.type, state: lifecycleState(state) }] };
     }
-    return { ...state, steps, machine: advance(state.machine, machineEvent) };
+    return { ...state, steps, machine: next };
   }
   const steps = state.steps.map((step) => step);
   if (!applyCorrection(steps, event)) return state;
@@ -75,8 +85,7 @@ export function evolveAdvancing(state: AgreementState, event: RecordedEvent, adv
 
 /**
  * Rebuilds an agreement from its whole stream (a cold read). The same result as folding `evolve`,
- * but quicker: one mutable pass over the steps, then the machine driven by an actor, which costs
- * a fraction of what `transition()` costs per event.
+ * but quicker: one mutable pass over the steps, then the machine moved once per step.
  */
 export function rehydrate(events: Iterable<RecordedEvent>): AgreementState {
   let registration: AgreementRegisteredData | undefined;
@@ -92,18 +101,15 @@ export function rehydrate(events: Iterable<RecordedEvent>): AgreementState {
 /** The machine driven through the registration and every step that moves the lifecycle. */
 export function refold(registration: AgreementRegisteredData | undefined, steps: RecordedStep[]): AgreementState {
   if (!registration) return { ...initialState, steps };
-  const actor = createActor(agreementMachine).start();
-  actor.send({ type: 'AgreementRegistered', data: registration });
+  let machine = advance(initialPosition, { type: 'AgreementRegistered', data: registration })!;
   const anomalies: Array<{ eventId: string; type: string; state: LifecycleState }> = [];
   for (const step of steps) {
     if (!movesLifecycle(step)) continue;
-    const machineEvent: MachineEvent = { type: step.type, data: step.data };
-    const before = actor.getSnapshot();
-    if (before.can(machineEvent)) actor.send(machineEvent);
-    else anomalies.push({ eventId: step.eventId, type: step.type, state: before.value as LifecycleState });
+    const event: MachineEvent = { type: step.type, data: step.data };
+    const next = advance(machine, event);
+    if (next) machine = next;
+    else anomalies.push({ eventId: step.eventId, type: step.type, state: machine.value });
   }
-  const machine = actor.getSnapshot();
-  actor.stop();
   return { registration, machine, steps, anomalies };
 }
 
@@ -154,47 +160,55 @@ export function plannedSteps(state: AgreementState): RecordedStep[] {
   );
 }
 
-/** An agreement's state as plain JSON, for read models that keep it on disk. */
+/**
+ * An agreement's state as plain JSON, for read models that keep it on disk. Compact, because a
+ * rebuild writes every document: a step stores what cannot be derived (its type follows from
+ * its name; the original facts equal the effective ones until a correction).
+ */
 export interface StoredAgreementState {
   registration: AgreementRegisteredData | undefined;
-  machine: { value: string; context: MachineSnapshot['context'] };
-  steps: RecordedStep[];
+  machine: MachinePosition;
+  steps: StoredStep[];
   anomalies: AgreementState['anomalies'];
+}
+
+export interface StoredStep {
+  eventId: string;
+  step: StepName;
+  data: StepData;
+  /** Only when corrected. */
+  original?: StepData;
+  corrections?: RecordedStep['corrections'];
+  withdrawn?: RecordedStep['withdrawn'];
 }
 
 export function storeState(state: AgreementState): StoredAgreementState {
   return {
     registration: state.registration,
-    machine: { value: state.machine.value as string, context: state.machine.context },
-    steps: [...state.steps],
+    machine: state.machine,
+    steps: state.steps.map(storeStep),
     anomalies: [...state.anomalies],
   };
 }
 
-/** Restores without replaying: xstate's `resolveState` rebuilds the snapshot from value and context. */
+export function storeStep({ eventId, step, data, original, corrections, withdrawn }: RecordedStep): StoredStep {
+  return { eventId, step, data, ...(corrections.length > 0 ? { original, corrections } : {}), ...(withdrawn ? { withdrawn } : {}) };
+}
+
+/** Restores without replaying: the machine's position is plain data. */
 export function restoreState(stored: StoredAgreementState): AgreementState {
   return {
     registration: stored.registration,
-    machine: agreementMachine.resolveState({ value: stored.machine.value, context: stored.machine.context }),
-    steps: stored.steps,
+    machine: stored.machine,
+    steps: stored.steps.map(({ eventId, step, data, original, corrections, withdrawn }) => ({
+      eventId,
+      step,
+      type: STEPS[step].type,
+      data,
+      original: original ?? data,
+      corrections: corrections ?? [],
+      ...(withdrawn ? { withdrawn } : {}),
+    })),
     anomalies: stored.anomalies,
   };
 }
-
-const actors = new WeakMap<MachineSnapshot, ReturnType<typeof createActor<typeof agreementMachine>>>();
-
-/**
- * An `Advance` that keeps one xstate actor per agreement alive between events: the actor that
- * produced a snapshot takes the next event. Given a snapshot no actor holds (a restored state, or
- * the same state folded twice), it starts one from that snapshot, so the answer never depends on
- * what was folded before.
- */
-export const actorAdvance: Advance = (snapshot, event) => {
-  let actor = actors.get(snapshot);
-  if (actor) actors.delete(snapshot);
-  else actor = createActor(agreementMachine, { snapshot }).start();
-  actor.send(event);
-  const next = actor.getSnapshot();
-  actors.set(next, actor);
-  return next;
-};

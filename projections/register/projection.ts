@@ -1,6 +1,6 @@
 import {
-  actorAdvance, evolveAdvancing, initialState, lifecycleState, plannedSteps, restoreState, storeState,
-  type AgreementState, type LifecycleState, type StepName, type StoredAgreementState,
+  evolveConsuming, initialState, lifecycleState, plannedSteps, restoreState, storeState, storeStep,
+  type AgreementState, type LifecycleState, type RecordedStep, type StepName, type StoredAgreementState,
 } from '../../domain/agreement/index.js';
 import type { ProjectedEvent, ReadModel } from '../read-model.js';
 
@@ -46,9 +46,13 @@ export interface RegisterDocument {
 
 const PREFIX = 'agreement-';
 
-/** Pure: (document | undefined, event) -> document. */
+/**
+ * (document | undefined, event) -> document, deterministic. The document passed in is consumed:
+ * its step list may grow into the result's (see `evolveConsuming`), so callers replace it and do
+ * not read it again, as the projector and the as-of replays do.
+ */
 export function foldRegister(document: RegisterDocument | undefined, { event, position, recordedAt }: ProjectedEvent): RegisterDocument | undefined {
-  const state = evolveAdvancing(document?.state ?? initialState, event, actorAdvance);
+  const state = evolveConsuming(document?.state ?? initialState, event);
   if (!state.registration) return document;
   return { state, lastPosition: position, lastRecordedAt: recordedAt };
 }
@@ -95,13 +99,35 @@ function buildEntry({ state, lastPosition, lastRecordedAt }: RegisterDocument): 
   };
 }
 
+const stepJson = new WeakMap<RecordedStep, string>();
+
+/**
+ * `JSON.stringify(registerModel.toJSON(document))`, the same bytes, with each step's JSON made
+ * once: steps never change in place (a correction makes a new one), and a rebuild stores an
+ * agreement's document many times as its history grows.
+ */
+function serializeRegister({ state, lastPosition, lastRecordedAt }: RegisterDocument): string {
+  const steps = state.steps.map((step) => {
+    let json = stepJson.get(step);
+    if (json === undefined) {
+      json = JSON.stringify(storeStep(step));
+      stepJson.set(step, json);
+    }
+    return json;
+  });
+  const registration = state.registration === undefined ? '' : `"registration":${JSON.stringify(state.registration)},`;
+  return `{"state":{${registration}"machine":${JSON.stringify(state.machine)},"steps":[${steps.join(',')}],"anomalies":${JSON.stringify(state.anomalies)}},"lastPosition":${lastPosition},"lastRecordedAt":${JSON.stringify(lastRecordedAt)}}`;
+}
+
 export const registerModel: ReadModel<RegisterDocument> = {
   name: 'register',
-  version: 1,
+  /** 2: compact stored steps (no derived type, original facts only once corrected). */
+  version: 2,
   streamPrefix: PREFIX,
   keyOf: ({ stream }) => stream.slice(PREFIX.length),
   fold: foldRegister,
   toJSON: (document) => ({ state: storeState(document.state), lastPosition: document.lastPosition, lastRecordedAt: document.lastRecordedAt }),
+  serialize: serializeRegister,
   fromJSON: (json) => {
     const stored = json as { state: StoredAgreementState; lastPosition: number; lastRecordedAt: string };
     return { state: restoreState(stored.state), lastPosition: stored.lastPosition, lastRecordedAt: stored.lastRecordedAt };

@@ -12,8 +12,16 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file);
 db.pragma('busy_timeout = 5000');
+const closed = new Int32Array(workerData.closed);
 parentPort.on('message', (message) => {
-  if (message === 'close') { db.close(); parentPort.close(); return; }
+  if (message === 'close') {
+    db.close();
+    // For closeSync: the connection is gone, the files are free.
+    Atomics.store(closed, 0, 1);
+    Atomics.notify(closed, 0);
+    parentPort.close();
+    return;
+  }
   try {
     // The writer keeps appending meanwhile; go round again until the whole WAL is copied, so the
     // next commit can start the WAL from the beginning instead of growing it.
@@ -42,6 +50,7 @@ export class Checkpointer {
   private lastRequestAt = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private exited: Promise<void>;
+  private readonly closed = new SharedArrayBuffer(4);
   lastResult: CheckpointResult | undefined;
   lastError: string | undefined;
   completed = 0;
@@ -57,7 +66,7 @@ export class Checkpointer {
     private readonly idleMs = 300,
   ) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, driver } });
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, driver, closed: this.closed } });
     this.worker.unref();
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.on('message', (message: { ok: boolean; result?: CheckpointResult; error?: string }) => {
@@ -88,6 +97,17 @@ export class Checkpointer {
     this.pendingCommits = 0;
     this.lastRequestAt = performance.now();
     this.worker.postMessage('checkpoint');
+  }
+
+  /**
+   * Closes from synchronous code (a `close()` that callers do not await): waits, blocking, until
+   * the worker's connection is closed (at most `timeoutMs`), so the files can be removed at once.
+   */
+  closeSync(timeoutMs = 5000): void {
+    clearTimeout(this.idleTimer);
+    this.worker.postMessage('close');
+    Atomics.wait(new Int32Array(this.closed), 0, 0, timeoutMs);
+    void this.worker.terminate();
   }
 
   async close(): Promise<void> {

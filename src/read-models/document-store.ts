@@ -10,8 +10,8 @@ export interface DocumentStore {
   checkpoint(model: string): Checkpoint | undefined;
   load(model: string, key: string): unknown;
   loadAll(model: string): Iterable<[string, unknown]>;
-  /** Documents (null: delete) and the new checkpoint, atomically: all or nothing. */
-  commit(model: string, version: number, position: number, changes: ReadonlyMap<string, unknown>): void;
+  /** Documents as JSON text (null: delete) and the new checkpoint, atomically: all or nothing. */
+  commit(model: string, version: number, position: number, changes: ReadonlyMap<string, string | null>): void;
   /** Records that the model stopped at an event it could not fold. */
   fail(model: string, version: number, failed: { position: number; error: string }): void;
   /** Forgets a model's documents and checkpoint (before a rebuild from the start). */
@@ -39,13 +39,13 @@ export class MemoryDocumentStore implements DocumentStore {
     for (const [key, json] of this.documents.get(model) ?? []) yield [key, JSON.parse(json)];
   }
 
-  commit(model: string, version: number, position: number, changes: ReadonlyMap<string, unknown>): void {
+  commit(model: string, version: number, position: number, changes: ReadonlyMap<string, string | null>): void {
     const documents = this.documents.get(model) ?? new Map<string, string>();
     this.documents.set(model, documents);
-    // Serialised like the SQLite store, so both hand back the same copies.
-    for (const [key, document] of changes) {
-      if (document === null) documents.delete(key);
-      else documents.set(key, JSON.stringify(document));
+    // Kept as text like the SQLite store, so both hand back the same copies.
+    for (const [key, json] of changes) {
+      if (json === null) documents.delete(key);
+      else documents.set(key, json);
     }
     this.checkpoints.set(model, { version, position });
   }

@@ -27,7 +27,7 @@ describe('the projector', () => {
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'ledger-projector-'));
     store = new SqliteEventStore(join(dir, 'ledger.sqlite'));
-    documents = new SqliteDocumentStore(join(dir, 'ledger.sqlite'));
+    documents = new SqliteDocumentStore(join(dir, 'read-models.sqlite'));
   });
   afterEach(async () => {
     documents.close();
@@ -119,9 +119,10 @@ describe('the projector', () => {
     await v1.stop();
     const oldBytes = storedBytes(documents, 'register');
 
-    const v2model: ReadModel<RegisterDocument> = { ...registerModel, version: 2 };
+    const next = registerModel.version + 1;
+    const v2model: ReadModel<RegisterDocument> = { ...registerModel, version: next };
     const v2 = new Projector(store, documents, v2model, logger);
-    expect(v2.describe()).toMatchObject({ version: 2, position: 0, replacing: { version: 1, position: await store.headPosition() } });
+    expect(v2.describe()).toMatchObject({ version: next, position: 0, replacing: { version: registerModel.version, position: await store.headPosition() } });
     expect([...v2.values()]).toHaveLength(5);
     v2.start();
     expect(v2.describe().state).toBe('rebuilding');
@@ -129,11 +130,11 @@ describe('the projector', () => {
     expect(storedBytes(documents, 'register')).toBe(oldBytes);
     await v2.waitFor(await store.headPosition(), 5000);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(v2.describe()).toMatchObject({ state: 'live', version: 2 });
+    expect(v2.describe()).toMatchObject({ state: 'live', version: next });
     expect(v2.describe().replacing).toBeUndefined();
     await v2.stop();
-    expect(documents.checkpoint('register')).toMatchObject({ version: 2, position: await store.headPosition() });
-    expect(documents.checkpoint('register@v2')).toBeUndefined();
+    expect(documents.checkpoint('register')).toMatchObject({ version: next, position: await store.headPosition() });
+    expect(documents.checkpoint(`register@v${next}`)).toBeUndefined();
     expect(storedBytes(documents, 'register')).toBe(oldBytes);
   });
 });

@@ -33,7 +33,7 @@ export async function startApp(): Promise<{
   const sink = new Writable({ write: (chunk, _encoding, done) => (logs.push(chunk.toString()), done()) });
   const logger = pino({ level: 'info' }, sink);
   const handler = new CommandHandler(store);
-  const documents = new SqliteDocumentStore(join(dir, 'ledger.sqlite'));
+  const documents = new SqliteDocumentStore(join(dir, 'read-models.sqlite'));
   const register = new Projector(store, documents, registerModel, logger);
   register.start();
   const tokens = new TokenBook([

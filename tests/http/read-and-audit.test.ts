@@ -78,7 +78,7 @@ describe('reading the ledger', () => {
       await t.register.waitFor(1, 2000);
       const response = await t.as('viewer', { method: 'GET', url: '/projections' });
       expect(response.statusCode).toBe(200);
-      expect(response.json()).toMatchObject({ headPosition: 1, projections: [{ name: 'register', version: 1, position: 1, lag: { events: 0, seconds: 0 } }] });
+      expect(response.json()).toMatchObject({ headPosition: 1, projections: [{ name: 'register', version: 2, position: 1, lag: { events: 0, seconds: 0 } }] });
       expect(['live', 'catching_up']).toContain(response.json().projections[0].state);
     });
   });

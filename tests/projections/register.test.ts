@@ -42,6 +42,24 @@ describe('the register read model', () => {
     expect(foldRegister(restored, next)?.state.machine.context.lastRound).toBe(7);
   });
 
+  it('writes the same bytes with its quick serializer as JSON.stringify does, corrections and withdrawals included, and reads them back whole', () => {
+    const document = fold(
+      registered(),
+      step('round_held', { occurredOn: '2021-01-28', round: 6, location: 'Brussels' }),
+      step('signed', { occurredOn: '2021-03-21', source: '004:67' }),
+      { type: 'StepCorrected', data: { correctedEventId: id(2), changes: { occurredOn: '2021-03-18', source: null }, reason: 'the narrative gives 18 March' } },
+      step('entered_into_force', { occurredOn: '2022' }),
+      { type: 'StepWithdrawn', data: { withdrawnEventId: id(4), reason: 'wrong agreement' } },
+    )!;
+    const json = registerModel.serialize!(document);
+    expect(json).toBe(JSON.stringify(registerModel.toJSON(document)));
+    // Twice: the second time from the per-step cache.
+    expect(registerModel.serialize!(document)).toBe(json);
+    const restored = registerModel.fromJSON(JSON.parse(json));
+    expect(restored.state).toEqual(document.state);
+    expect(restored.state.steps[1]).toMatchObject({ data: { occurredOn: '2021-03-18' }, original: { occurredOn: '2021-03-21', source: '004:67' }, corrections: [{ reason: 'the narrative gives 18 March' }] });
+  });
+
   it('pages most recent activity first with an opaque cursor, and refuses a forged one', () => {
     const rows = [1, 2, 3, 4, 5].map((n) => ({ ...registerEntry(fold(registered())!), id: `eu-${n}`, lastPosition: n }));
     const first = queryRegister(rows, { limit: 2 });
