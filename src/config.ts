@@ -15,7 +15,12 @@ const ConfigSchema = z.object({
     .default(3000),
   HOST: z.string().min(1, 'must not be empty').default('127.0.0.1'),
   DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
-  EVENT_STORE: z.enum(['sqlite', 'memory'], { error: "must be 'sqlite' (default) or 'memory'" }).default('sqlite'),
+  EVENT_STORE: z.enum(['sqlite', 'memory', 'esdb'], { error: "must be 'sqlite' (default), 'memory' or 'esdb'" }).default('sqlite'),
+  /** EventStoreDB's gRPC connection string; required when EVENT_STORE=esdb. */
+  ESDB_CONNECTION_STRING: z
+    .string()
+    .refine((value) => /^esdb(\+discover)?:\/\/\S+$/.test(value), { error: "must start with 'esdb://' or 'esdb+discover://'" })
+    .optional(),
   SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL'], { error: "must be 'FULL' (default) or 'NORMAL'" }).default('FULL'),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' })
@@ -41,12 +46,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .filter((name) => env[name] !== undefined && env[name] !== '')
       .map((name) => [name, env[name]]),
   );
-  const parsed = ConfigSchema.safeParse(known);
+  const parsed = ConfigSchema.superRefine((config, context) => {
+    if (config.EVENT_STORE === 'esdb' && config.ESDB_CONNECTION_STRING === undefined) {
+      context.addIssue({ code: 'custom', path: ['ESDB_CONNECTION_STRING'], message: 'is required when EVENT_STORE=esdb (e.g. esdb://localhost:2113?tls=false)' });
+    }
+  }).safeParse(known);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0]);
-        return `${name}=${JSON.stringify(env[name])}: ${issue.message}`;
+        const value = env[name];
+        if (value === undefined || value === '') return `${name} is not set: ${issue.message}`;
+        // A connection string may carry a password: never echo it.
+        const shown = name === 'ESDB_CONNECTION_STRING' ? value.replace(/\/\/[^@/]*@/, '//***@') : value;
+        return `${name}=${JSON.stringify(shown)}: ${issue.message}`;
       }),
     );
   }

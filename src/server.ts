@@ -8,7 +8,9 @@ import { Projector } from './application/projector.js';
 import { registerModel } from '../projections/register/projection.js';
 import { openDocumentStore } from './read-models/open.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { EventStoreError } from './event-store/errors.js';
 import { openEventStore } from './event-store/open.js';
+import type { EventStore } from './event-store/port.js';
 import { generatedTokens, parseApiTokens, TokenBook, TokenConfigError } from './http/tokens.js';
 
 /** The composition root: config -> logger -> store -> handler and read models -> app -> listen. */
@@ -31,7 +33,17 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = pino({ level: config.LOG_LEVEL, redact: { paths: ['req.headers.authorization', '*.secret', '*.API_TOKENS'], censor: '[redacted]' } });
-  const store = openEventStore(config);
+  let store: EventStore;
+  try {
+    store = await openEventStore(config);
+  } catch (error) {
+    // An unreachable EventStoreDB, an unreadable database file: say which, no stack trace.
+    if (error instanceof EventStoreError) {
+      process.stderr.write(`agreement-ledger cannot start: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
   const handler = new CommandHandler(store);
   if (config.DEMO_DATA) await loadDemoDataIfEmpty(store, handler, logger);
   const documents = openDocumentStore(config);
@@ -39,9 +51,9 @@ async function main(): Promise<void> {
   register.start();
   const app = await buildApp({ store, logger, handler, register, tokens });
   const address = await app.listen({ port: config.PORT, host: config.HOST });
-  // Tells `npm run rebuild` that this data directory is in use.
+  // Tells `npm run rebuild` and `import-log` that this data directory (log or read models) is in use.
   const pidFile = join(config.dataDir, 'server.pid');
-  if (config.EVENT_STORE === 'sqlite') writeFileSync(pidFile, String(process.pid));
+  if (config.EVENT_STORE !== 'memory') writeFileSync(pidFile, String(process.pid));
   logger.info({ address, store: config.EVENT_STORE, file: config.EVENT_STORE === 'sqlite' ? config.databaseFile : undefined }, 'agreement-ledger is listening');
   if (generated) {
     // Straight to the terminal, never through the logger: log files must not hold secrets.

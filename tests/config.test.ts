@@ -26,6 +26,32 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig(env)).toThrow(named);
   });
 
+  it('selects EventStoreDB with its connection string, single node or discovered cluster', () => {
+    for (const url of ['esdb://localhost:2113?tls=false', 'esdb+discover://admin:changeit@cluster.example:2113']) {
+      expect(loadConfig({ EVENT_STORE: 'esdb', ESDB_CONNECTION_STRING: url })).toMatchObject({ EVENT_STORE: 'esdb', ESDB_CONNECTION_STRING: url });
+    }
+  });
+
+  it('refuses EVENT_STORE=esdb without ESDB_CONNECTION_STRING, naming the variable', () => {
+    expect(() => loadConfig({ EVENT_STORE: 'esdb' })).toThrow(/ESDB_CONNECTION_STRING is not set: is required when EVENT_STORE=esdb/);
+  });
+
+  it.each(['http://localhost:2113', 'localhost:2113', 'esdb://'])('refuses the connection string %s, naming the variable', (url) => {
+    expect(() => loadConfig({ EVENT_STORE: 'esdb', ESDB_CONNECTION_STRING: url })).toThrow(/ESDB_CONNECTION_STRING=.*must start with 'esdb:\/\/' or 'esdb\+discover:\/\/'/);
+  });
+
+  it('never repeats a password from a bad connection string', () => {
+    const error = (() => {
+      try {
+        loadConfig({ EVENT_STORE: 'esdb', ESDB_CONNECTION_STRING: 'https://admin:s3cret@db:2113' });
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(error?.message).toContain('ESDB_CONNECTION_STRING');
+    expect(error?.message).not.toContain('s3cret');
+  });
+
   it('reports every bad variable at once', () => {
     const error = (() => {
       try {

@@ -16,7 +16,7 @@ try {
   if (!target) throw new UsageError('usage: npm run export-log -- <file.ndjson>');
   if (existsSync(target)) throw new UsageError(`${target} exists; an export never overwrites a file`);
   const partial = `${target}.partial`;
-  const store = openEventStore(config);
+  const store = await openEventStore(config);
   const out = createWriteStream(partial, { flags: 'wx' });
   const started = performance.now();
   try {

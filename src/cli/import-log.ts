@@ -22,7 +22,7 @@ try {
   const source = files[0]!;
   if (!existsSync(source)) throw new UsageError(`${source} does not exist`);
   refuseWhileServerRuns(config.dataDir);
-  const store = openEventStore(config);
+  const store = await openEventStore(config);
   try {
     const started = performance.now();
     const report = await importLog(store, createReadStream(source), {

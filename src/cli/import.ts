@@ -18,7 +18,7 @@ if (!file) {
 try {
   const config = loadConfig();
   const logger = pino({ level: config.LOG_LEVEL });
-  const store = openEventStore(config);
+  const store = await openEventStore(config);
   const started = performance.now();
   const report = await importDataset(new CommandHandler(store), JSON.parse(readFileSync(file, 'utf8')), 'import');
   await store.close();

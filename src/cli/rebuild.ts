@@ -20,7 +20,7 @@ try {
   if (wanted !== undefined && !MODELS[wanted]) throw new UsageError(`unknown read model '${wanted}'; known: ${Object.keys(MODELS).join(', ')}`);
   refuseWhileServerRuns(config.dataDir);
   const logger = pino({ level: config.LOG_LEVEL });
-  const store = openEventStore(config);
+  const store = await openEventStore(config);
   const documents = openDocumentStore(config);
   const head = await store.headPosition();
   for (const model of wanted ? [MODELS[wanted]!] : Object.values(MODELS)) {

@@ -8,7 +8,7 @@ import { openEventStore } from '../event-store/open.js';
  */
 try {
   const config = loadConfig();
-  const store = openEventStore(config);
+  const store = await openEventStore(config);
   const head = await store.headPosition();
   const started = performance.now();
   const report = await verifyEvents(store.readAll(), {
