@@ -4,17 +4,19 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { CommandHandler } from './application/handle-command.js';
+import { LedgerMetrics } from './application/metrics.js';
 import type { Projector } from './application/projector.js';
 import type { RegisterDocument } from '../projections/register/projection.js';
 import type { EventStore } from './event-store/port.js';
 import { registerAuth } from './http/auth.js';
-import { registerProblemHandlers } from './http/problem.js';
+import { registerProblemHandlers, sendFrameworkProblem } from './http/problem.js';
 import { agreementRoutes } from './http/routes/agreements.js';
 import { auditRoutes } from './http/routes/audit.js';
 import { dashboardRoutes } from './http/routes/dashboard.js';
 import { globalLogRoutes } from './http/routes/global-log.js';
 import { healthRoutes } from './http/routes/health.js';
 import { liveRoutes } from './http/routes/live.js';
+import { metricsRoutes, registerRequestMetrics } from './http/routes/metrics.js';
 import { projectionRoutes } from './http/routes/projections.js';
 import type { TokenBook } from './http/tokens.js';
 
@@ -25,18 +27,33 @@ export interface AppDependencies {
   handler: CommandHandler;
   register: Projector<RegisterDocument>;
   tokens: TokenBook;
+  /** Prometheus instruments; server.ts passes the ones its metered store counts appends into. Default: a fresh set. */
+  metrics?: LedgerMetrics;
 }
 
 /** Request bodies above this are refused with 413 (one step is a few hundred bytes). */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
+/** The longest a client may take to send one request, headers and body (see requestTimeout below). */
+export const REQUEST_TIMEOUT_MS = 10_000;
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
 /** Builds the HTTP application. It never listens: server.ts does, tests use `app.inject`. */
-export async function buildApp({ store, logger, handler, register, tokens }: AppDependencies): Promise<FastifyInstance> {
+export async function buildApp({ store, logger, handler, register, tokens, metrics = new LedgerMetrics() }: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: BODY_LIMIT_BYTES,
+    // Without it (Fastify's default is none) a client that sends headers and part of a body, then
+    // stalls or trickles, holds its connection forever. A whole request is at most 64 KiB, so 10 s
+    // asks for 6.5 KB/s, which any real client exceeds; the laggard gets 408 and is disconnected.
+    // It bounds receiving the request only: long answers (the live feed) are not cut.
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    // The router's default (100 characters) made agreements with ids of 101-120 characters, which
+    // registration accepts, unreachable (414). The routes' schemas bound every parameter themselves
+    // (ids 120 characters, party names 200); this only has to let the longest through percent-encoded.
+    routerOptions: { maxParamLength: 200 * 12 },
+    frameworkErrors: sendFrameworkProblem,
     // The caller's X-Request-Id is kept when it is sane, so one id follows a request across services.
     requestIdHeader: false,
     genReqId: (request) => {
@@ -44,12 +61,17 @@ export async function buildApp({ store, logger, handler, register, tokens }: App
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
   }).withTypeProvider<ZodTypeProvider>();
+  // Node's constructor would lower headersTimeout (60 s) to requestTimeout; Fastify sets the latter
+  // afterwards, and Node 20 then waits for the larger of the two before dropping a stalled body.
+  app.server.headersTimeout = REQUEST_TIMEOUT_MS;
   // JSON only: anything else is 415, not a string for the validator to puzzle over.
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
   registerAuth(app, tokens);
+  registerRequestMetrics(app, metrics);
+  metrics.watch(store, [register as Projector<unknown>]);
 
   await app.register(swagger, {
     openapi: {
@@ -62,6 +84,7 @@ export async function buildApp({ store, logger, handler, register, tokens }: App
   await app.register(swaggerUi, { routePrefix: '/documentation' });
   // Routes come after swagger so that they appear in the document.
   await app.register(healthRoutes(store));
+  await app.register(metricsRoutes(metrics));
   await app.register(agreementRoutes({ handler, register, store }));
   await app.register(auditRoutes({ store, handler }));
   await app.register(projectionRoutes(store, [register as Projector<unknown>]));

@@ -36,7 +36,18 @@ export function registerProblemHandlers(app: FastifyInstance): void {
   );
 }
 
+/**
+ * Errors Fastify raises before any route runs (a malformed percent-encoding, a path parameter
+ * longer than the router takes) are problems too: its default answer is plain JSON without a code.
+ */
+export function sendFrameworkProblem(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  sendProblem(reply, { title: titleFor(status), status, code: fastifyCode(error.code), detail: error.message });
+}
+
 const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_BAD_URL: 'BAD_URL',
+  FST_ERR_MAX_PARAM_LENGTH: 'PARAMETER_TOO_LONG',
   FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_CONTENT_LENGTH',
@@ -51,7 +62,7 @@ function fastifyCode(code: string | undefined): string {
 export function titleFor(status: number): string {
   const titles: Record<number, string> = {
     400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict',
-    412: 'Precondition Failed', 413: 'Content Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Content', 429: 'Too Many Requests',
+    412: 'Precondition Failed', 413: 'Content Too Large', 414: 'URI Too Long', 415: 'Unsupported Media Type', 422: 'Unprocessable Content', 429: 'Too Many Requests',
   };
   return titles[status] ?? 'Client Error';
 }
