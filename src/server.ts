@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { loadDemoDataIfEmpty } from './application/demo-data.js';
 import { CommandHandler } from './application/handle-command.js';
+import { LedgerMetrics, meterAppends } from './application/metrics.js';
 import { Projector } from './application/projector.js';
 import { registerModel } from '../projections/register/projection.js';
 import { openDocumentStore } from './read-models/open.js';
@@ -12,6 +13,9 @@ import { EventStoreError } from './event-store/errors.js';
 import { openEventStore } from './event-store/open.js';
 import type { EventStore } from './event-store/port.js';
 import { generatedTokens, parseApiTokens, TokenBook, TokenConfigError } from './http/tokens.js';
+
+/** The most a SIGTERM may take: requests in flight get their answers within it, or the process exits 1. */
+const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 /** The composition root: config -> logger -> store -> handler and read models -> app -> listen. */
 async function main(): Promise<void> {
@@ -33,9 +37,11 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = pino({ level: config.LOG_LEVEL, redact: { paths: ['req.headers.authorization', '*.secret', '*.API_TOKENS'], censor: '[redacted]' } });
+  // One set of instruments: the store counts appends into it, the app shows it at /metrics.
+  const metrics = new LedgerMetrics();
   let store: EventStore;
   try {
-    store = await openEventStore(config);
+    store = meterAppends(await openEventStore(config), metrics);
   } catch (error) {
     // An unreachable EventStoreDB, an unreadable database file: say which, no stack trace.
     if (error instanceof EventStoreError) {
@@ -49,7 +55,7 @@ async function main(): Promise<void> {
   const documents = openDocumentStore(config);
   const register = new Projector(store, documents, registerModel, logger);
   register.start();
-  const app = await buildApp({ store, logger, handler, register, tokens });
+  const app = await buildApp({ store, logger, handler, register, tokens, metrics });
   const address = await app.listen({ port: config.PORT, host: config.HOST });
   // Tells `npm run rebuild` and `import-log` that this data directory (log or read models) is in use.
   const pidFile = join(config.dataDir, 'server.pid');
@@ -70,15 +76,27 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     const timer = setTimeout(() => {
-      logger.error('shutdown took over 10 s; exiting anyway');
+      logger.error(`shutdown took over ${SHUTDOWN_TIMEOUT_MS / 1000} s; exiting anyway`);
       process.exit(1);
-    }, 10_000);
+    }, SHUTDOWN_TIMEOUT_MS);
     timer.unref();
-    await app.close();
-    await register.stop();
-    rmSync(pidFile, { force: true });
-    documents.close();
-    await store.close();
+    // Node closes idle keep-alive connections once, when closing starts; one whose request is
+    // answered later would stay open for its keep-alive timeout (72 s) and hold the close up.
+    const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+    try {
+      // New requests get 503, live feeds are ended, requests in flight are answered.
+      await app.close();
+      clearInterval(sweep);
+      // The read model stores what it folded; the store commits what is queued, then closes its file.
+      await register.stop();
+      rmSync(pidFile, { force: true });
+      documents.close();
+      await store.close();
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+    logger.info({ signal }, 'stopped');
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -14,6 +14,7 @@ import { prepareEvents, validateExpectedRevision, validateStreamName } from './v
  * Events are stored frozen and handed out as copies, so callers can never change the log.
  */
 export class MemoryEventStore implements EventStore {
+  readonly densePositions = true;
   private readonly log: StoredEvent[] = [];
   private readonly streams = new Map<string, StoredEvent[]>();
   private readonly byId = new Map<string, StoredEvent>();

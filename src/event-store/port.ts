@@ -96,6 +96,8 @@ export interface ImportResult {
 }
 
 export interface EventStore {
+  /** True when positions number the events without gaps (1, 2, 3...), so that a difference of positions counts events. */
+  readonly densePositions?: boolean;
   /** Appends atomically: all events of the call or none. Throws VersionConflictError on mismatch. */
   append(stream: string, events: EventToAppend[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult>;
   /** Streams one stream's events; an unknown stream yields nothing. */

@@ -43,6 +43,7 @@ type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown 
  * expected revision inside a savepoint, and each acknowledged only after that transaction committed.
  */
 export class SqliteEventStore implements EventStore {
+  readonly densePositions = true;
   private readonly db: Database.Database;
   private readonly signal = new CommitSignal();
   private readonly checkpointer: Checkpointer;

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AgreementId, isStepEventType } from '../../../domain/agreement/index.js';
@@ -9,6 +10,8 @@ import { storedEventView } from '../views.js';
 
 const PREFIX = 'agreement-';
 const HEARTBEAT_MS = 15_000;
+/** On shutdown, how long a feed may take to flush its end before it is cut (a client that reads nothing never takes it). */
+const SHUTDOWN_GRACE_MS = 1000;
 
 const LiveQuery = z.strictObject({
   agreement: AgreementId.optional(),
@@ -26,9 +29,9 @@ const LiveQuery = z.strictObject({
 export const liveRoutes = (store: EventStore, register: Projector<RegisterDocument>): FastifyPluginAsyncZod =>
   async (app) => {
     // Open streams would keep the server from closing: end them first, then the server stops.
-    const open = new Set<() => void>();
+    const open = new Set<() => Promise<void>>();
     app.addHook('preClose', async () => {
-      for (const end of open) end();
+      await Promise.all([...open].map((end) => end()));
     });
 
     app.get('/events/live', {
@@ -72,10 +75,25 @@ export const liveRoutes = (store: EventStore, register: Projector<RegisterDocume
       const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
       const close = () => {
         clearInterval(heartbeat);
-        open.delete(close);
+        open.delete(end);
         void subscription.close();
       };
-      open.add(close);
+      // Ending the subscription lets the loop below end the response; a response that cannot be
+      // flushed (its client stopped reading) is cut after the grace, or it would hold the server open.
+      const end = () =>
+        new Promise<void>((resolve) => {
+          close();
+          if (raw.destroyed || raw.writableFinished) return resolve();
+          const timer = setTimeout(() => {
+            request.log.warn('live feed cut at shutdown: its client was not reading');
+            raw.destroy();
+          }, SHUTDOWN_GRACE_MS);
+          raw.once('close', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      open.add(end);
       raw.on('close', close);
       try {
         for await (const event of subscription) {
@@ -83,15 +101,26 @@ export const liveRoutes = (store: EventStore, register: Projector<RegisterDocume
           if (!wanted(event)) continue;
           const payload = { agreementId: event.stream.slice(PREFIX.length), ...storedEventView(event) };
           // Slow clients get backpressure, not an ever-growing buffer in this process.
-          if (!raw.write(`id: ${event.position}\nevent: ${event.type}\ndata: ${JSON.stringify(payload)}\n\n`)) {
-            await new Promise((resolve) => raw.once('drain', resolve));
-          }
+          if (!raw.write(`id: ${event.position}\nevent: ${event.type}\ndata: ${JSON.stringify(payload)}\n\n`)) await drainedOrClosed(raw);
         }
       } catch (error) {
         request.log.warn({ err: error }, 'live feed ended');
       } finally {
         close();
-        raw.end();
+        if (!raw.destroyed) raw.end();
       }
     });
   };
+
+/** Waits until a response can take more, or is gone (a destroyed response never drains). */
+function drainedOrClosed(raw: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      raw.off('drain', done);
+      raw.off('close', done);
+      resolve();
+    };
+    raw.on('drain', done);
+    raw.on('close', done);
+  });
+}

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { projectionLag } from '../../application/projection-lag.js';
 import type { Projector } from '../../application/projector.js';
 import type { EventStore } from '../../event-store/port.js';
 import { READERS } from '../auth.js';
@@ -10,7 +11,7 @@ const ProjectionView = z.object({
   state: z.enum(['catching_up', 'rebuilding', 'live', 'failed', 'stopped']),
   position: z.number().int(),
   checkpoint: z.number().int(),
-  /** Events not yet applied, and how long the oldest of them has been waiting. */
+  /** Events not yet applied (counted up to 10,000 where positions have gaps), and how long the oldest has been waiting. */
   lag: z.object({ events: z.number().int(), seconds: z.number() }),
   failed: z.object({ position: z.number().int(), error: z.string() }).optional(),
   replacing: z.object({ version: z.number().int(), position: z.number().int() }).optional(),
@@ -31,13 +32,7 @@ export const projectionRoutes = (store: EventStore, projectors: ReadonlyArray<Pr
       const now = Date.now();
       const projections = [];
       for (const projector of projectors) {
-        const status = projector.describe();
-        const events = Math.max(0, headPosition - status.position);
-        let seconds = 0;
-        if (events > 0) {
-          for await (const oldest of store.readAll({ fromPosition: status.position + 1, limit: 1 })) seconds = Math.max(0, (now - Date.parse(oldest.recordedAt)) / 1000);
-        }
-        projections.push({ ...status, lag: { events, seconds } });
+        projections.push({ ...projector.describe(), lag: await projectionLag(store, projector, headPosition, now) });
       }
       return { headPosition, projections };
     });
