@@ -19,7 +19,7 @@ import { isMain, median, paired, printTable, rate, type Figure } from './harness
  * Rebuilding the register from zero over a generated log (10,000 agreements, 100 events each,
  * interleaved as real logs are), against a raw readAll of the same log that parses the same JSON.
  */
-function fillLog(file: string, agreements: number, perAgreement: number): number {
+export function fillLog(file: string, agreements: number, perAgreement: number): number {
   const db = new Database(file);
   configureConnection(db, 'NORMAL');
   migrate(db);

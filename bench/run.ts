@@ -5,6 +5,7 @@ import { printTable, type Figure } from './harness.js';
 import { runHttpBench } from './http.js';
 import { runRebuildBench } from './rebuild.js';
 import { runRehydrateBench } from './rehydrate.js';
+import { runRssBench } from './rss.js';
 import { runStoreBench } from './store.js';
 
 /**
@@ -20,6 +21,7 @@ if (!quick) sections.push({ title: 'Event store, NORMAL', figures: await runStor
 sections.push({ title: 'Rehydration of one agreement', figures: await runRehydrateBench({ quick }) });
 sections.push({ title: 'Read model rebuild', figures: await runRebuildBench({ quick }) });
 sections.push({ title: 'HTTP, embedded store at FULL (each server in its own process, autocannon on loopback)', figures: await runHttpBench({ quick }) });
+sections.push({ title: 'Server memory (the real server on a generated log, after catch-up and reads)', figures: await runRssBench({ quick }) });
 
 const machine = { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
 for (const section of sections) printTable(section.title, section.figures);
