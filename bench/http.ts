@@ -136,7 +136,7 @@ export async function runHttpBench(options: { quick: boolean; synchronous?: stri
     },
     {
       name: 'register lag during those writes (max; events)', unit: 'events', ours: lag.maxEvents, baseline: lag.p50Events,
-      baselineName: 'median lag, same run', ratio: lag.maxSeconds, target: 'reported (ratio column: max seconds)', met: true, rounds: 1,
+      baselineName: 'median lag, same run', ratio: lag.maxSeconds, target: 'reported (ratio column: max seconds)', rounds: 1,
     },
     {
       name: 'GET /agreements/{id} p99, 50 connections', unit: 'ms', ours: median(reads.map((r) => r.ours.p99)), baseline: median(reads.map((r) => r.bare.p99)),
@@ -144,15 +144,15 @@ export async function runHttpBench(options: { quick: boolean; synchronous?: stri
     },
     {
       name: 'GET p99, 1 connection, sequential', unit: 'ms', ours: median(paced.map((r) => r.ours.p99)), baseline: median(paced.map((r) => r.bare.p99)),
-      baselineName: 'bare Fastify GET, same way', ratio: median(paced.map((r) => r.ours.p99 / r.bare.p99)), target: 'reported', met: true, rounds,
+      baselineName: 'bare Fastify GET, same way', ratio: median(paced.map((r) => r.ours.p99 / r.bare.p99)), target: 'reported', rounds,
     },
     {
       name: 'GET p50, 1 connection, sequential', unit: 'ms', ours: median(paced.map((r) => r.ours.p50)), baseline: median(paced.map((r) => r.bare.p50)),
-      baselineName: 'bare Fastify GET, same way', ratio: median(paced.map((r) => r.ours.p50 / r.bare.p50)), target: 'reported', met: true, rounds,
+      baselineName: 'bare Fastify GET, same way', ratio: median(paced.map((r) => r.ours.p50 / r.bare.p50)), target: 'reported', rounds,
     },
     {
       name: 'GET /agreements/{id} p50, 50 connections', unit: 'ms', ours: median(reads.map((r) => r.ours.p50)), baseline: median(reads.map((r) => r.bare.p50)),
-      baselineName: 'bare Fastify GET', ratio: median(reads.map((r) => r.ours.p50 / Math.max(r.bare.p50, 1))), target: 'reported', met: true, rounds,
+      baselineName: 'bare Fastify GET', ratio: median(reads.map((r) => r.ours.p50 / Math.max(r.bare.p50, 1))), target: 'reported', rounds,
     },
   ];
 }

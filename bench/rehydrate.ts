@@ -64,7 +64,7 @@ export async function runRehydrateBench(options: { quick: boolean }): Promise<Fi
   const name = 'cold rebuild, 1,000-event agreement';
   return [
     { name, unit: 'events/s', ...vsTransition, baselineName: "xstate pure transition() fold", target: '>= 2.00x', met: vsTransition.ratio >= 2, rounds },
-    { name, unit: 'events/s', ...vsReducer, baselineName: 'plain switch reducer', target: 'reported', met: true, rounds },
+    { name, unit: 'events/s', ...vsReducer, baselineName: 'plain switch reducer', target: 'reported', rounds },
   ];
 }
 

@@ -109,7 +109,7 @@ async function bareNode(): Promise<Memory> {
 }
 
 export async function runRssBench(options: { quick: boolean }): Promise<Figure[]> {
-  const agreements = options.quick ? 1000 : 10_000;
+  const agreements = options.quick ? 500 : 10_000;
   const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-rss-'));
   let server: { child: ChildProcess; url: string } | undefined;
   try {

@@ -14,17 +14,22 @@ import { runStoreBench } from './store.js';
  * reported, never asserted: CI runs the quick mode as a smoke test only.
  */
 const quick = process.argv.includes('--quick');
-const sections: Array<{ title: string; figures: Figure[] }> = [];
+const sections: Array<{ title: string; figures: Figure[]; seconds: number }> = [];
+async function section(title: string, run: () => Promise<Figure[]>): Promise<void> {
+  const started = performance.now();
+  const figures = await run();
+  sections.push({ title, figures, seconds: Math.round((performance.now() - started) / 100) / 10 });
+}
 
-sections.push({ title: 'Event store, FULL (default durability)', figures: await runStoreBench({ quick, synchronous: 'FULL' }) });
-if (!quick) sections.push({ title: 'Event store, NORMAL', figures: await runStoreBench({ quick, synchronous: 'NORMAL' }) });
-sections.push({ title: 'Rehydration of one agreement', figures: await runRehydrateBench({ quick }) });
-sections.push({ title: 'Read model rebuild', figures: await runRebuildBench({ quick }) });
-sections.push({ title: 'HTTP, embedded store at FULL (each server in its own process, autocannon on loopback)', figures: await runHttpBench({ quick }) });
-sections.push({ title: 'Server memory (the real server on a generated log, after catch-up and reads)', figures: await runRssBench({ quick }) });
+await section('Event store, FULL (default durability)', () => runStoreBench({ quick, synchronous: 'FULL' }));
+if (!quick) await section('Event store, NORMAL', () => runStoreBench({ quick, synchronous: 'NORMAL' }));
+await section('Rehydration of one agreement', () => runRehydrateBench({ quick }));
+await section('Read model rebuild', () => runRebuildBench({ quick }));
+await section('HTTP, embedded store at FULL (each server in its own process, autocannon on loopback)', () => runHttpBench({ quick }));
+await section('Server memory (the real server on a generated log, after catch-up and reads)', () => runRssBench({ quick }));
 
 const machine = { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
-for (const section of sections) printTable(section.title, section.figures);
+for (const { title, figures, seconds } of sections) printTable(`${title} [${seconds} s]`, figures);
 console.log(`\nmachine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}; ${quick ? 'quick' : 'full'} run`);
 writeFileSync(
   join(import.meta.dirname, 'results.json'),

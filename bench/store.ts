@@ -55,7 +55,7 @@ class RawStore {
 export async function runStoreBench(options: { quick: boolean; synchronous?: Synchronous; only?: 'single' }): Promise<Figure[]> {
   const synchronous = options.synchronous ?? 'FULL';
   const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-store-'));
-  const rounds = options.quick ? 5 : 9;
+  const rounds = options.quick ? 3 : 9;
   const figures: Figure[] = [];
   let fileNo = 0;
   const freshFile = () => join(dir, `store-${fileNo++}.sqlite`);
@@ -129,7 +129,7 @@ export async function runStoreBench(options: { quick: boolean; synchronous?: Syn
     figures.push({ name: `append, 50 writers (${synchronous})`, unit: 'events/s', ...many, baselineName: 'raw better-sqlite3, 1 txn/event', target: '>= 3.00x', met: many.ratio >= 3, rounds });
 
     // 3. Reading the whole log: ours (paged, async) against a raw scan that parses the same JSON.
-    const total = options.quick ? 100_000 : 1_000_000;
+    const total = options.quick ? 50_000 : 1_000_000;
     const logFile = freshFile();
     fillLog(logFile, total);
     const store = new SqliteEventStore(logFile, { synchronous });
