@@ -20,6 +20,21 @@ describe('reading the ledger', () => {
     t.as('officer', { method: 'POST', url: `/agreements/${id}/steps`, payload: body, headers });
 
   describe('dashboards', () => {
+    it('page a long calendar: limit and offset, the total, and where the next page starts', async () => {
+      await register();
+      await recordStep({ step: 'round_held', occurredOn: '2021-01-28', round: 6 });
+      await recordStep({ step: 'round_held', occurredOn: '2021-03', round: 7 });
+      const last = await recordStep({ step: 'round_held', occurredOn: '2021-06-10', round: 8 });
+      const page = (query: string) => t.as('viewer', { method: 'GET', url: `/dashboard/calendar?from=2021&to=2021&minPosition=${last.json().event.position}&${query}` });
+      const first = (await page('limit=2')).json();
+      expect(first).toMatchObject({ total: 3, nextOffset: 2 });
+      expect(first.items.map((item: { occurredOn: string }) => item.occurredOn)).toEqual(['2021-01-28', '2021-03']);
+      const second = (await page('limit=2&offset=2')).json();
+      expect(second).toMatchObject({ total: 3, nextOffset: null, items: [{ occurredOn: '2021-06-10' }] });
+      expect((await page('limit=0')).statusCode).toBe(400);
+      expect((await page('limit=5001')).statusCode).toBe(400);
+    });
+
     it('answer from the register once it has caught up with the caller\'s write', async () => {
       await register();
       const step = await recordStep({ step: 'round_held', occurredOn: '2021-01-28', round: 6 });
@@ -32,6 +47,7 @@ describe('reading the ledger', () => {
       expect((await t.as('viewer', { method: 'GET', url: '/dashboard/partners/Atlantis' })).statusCode).toBe(404);
       const calendar = await t.as('viewer', { method: 'GET', url: `/dashboard/calendar?from=2021-Q1&to=2021-Q1&minPosition=${position}` });
       expect(calendar.json().items).toMatchObject([{ agreementId: nigeria.id, occurredOn: '2021-01-28', precision: 'day', certain: true }]);
+      expect(calendar.json()).toMatchObject({ total: 1, nextOffset: null });
       const stalled = await t.as('viewer', { method: 'GET', url: `/dashboard/stalled?months=6&asOf=2022-06-01&minPosition=${position}` });
       expect(stalled.json().agreements.map((a: { id: string }) => a.id)).toEqual([nigeria.id]);
       expect((await t.as('viewer', { method: 'GET', url: '/dashboard/durations' })).statusCode).toBe(200);

@@ -93,7 +93,14 @@ export const dashboardRoutes = (store: EventStore, register: Projector<RegisterD
       schema: {
         tags: ['dashboard'],
         summary: 'Past and planned steps and meetings in a period; partial dates placed as precisely as they are known',
-        querystring: z.strictObject({ from: PartialDateText, to: PartialDateText, ...MinPosition }),
+        querystring: z.strictObject({
+          from: PartialDateText,
+          to: PartialDateText,
+          // A long period over many agreements is large: answered a page at a time.
+          limit: z.coerce.number().int().min(1).max(5000).default(500),
+          offset: z.coerce.number().int().min(0).default(0),
+          ...MinPosition,
+        }),
         response: { 200: Json, ...problems(400, 401, 403, 503) },
       },
     }, async (request, reply) => {
@@ -108,7 +115,10 @@ export const dashboardRoutes = (store: EventStore, register: Projector<RegisterD
         });
       }
       if (!(await ready(request.query.minPosition, reply))) return reply;
-      return { from: from.start, to: to.end, items: calendar(entries(), from, to), position: register.position };
+      const { limit, offset } = request.query;
+      const all = calendar(entries(), from, to);
+      const nextOffset = offset + limit < all.length ? offset + limit : null;
+      return { from: from.start, to: to.end, total: all.length, items: all.slice(offset, offset + limit), nextOffset, position: register.position };
     });
 
     app.get('/dashboard/durations', {
