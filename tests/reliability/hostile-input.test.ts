@@ -97,14 +97,18 @@ describe('hostile input at the write routes', () => {
   }, 60_000);
 
   it('stores odd unicode (lone surrogates, NUL, BOM, bidi overrides, astral characters) verbatim, hash chain intact', async () => {
+    // Its own agreement: the fuzzer above may have taken eu-fuzz-readmission anywhere, terminated included.
+    const id = 'eu-unicode-readmission';
+    const created = await ledger.as('officer', { method: 'POST', url: '/agreements', payload: { id, title: 'EU-Unicode Readmission Agreement', kind: 'readmission_agreement', parties: ['EU', 'Unicode'] } });
+    expect(created.statusCode, created.body).toBe(201);
     const note = 'a\ud800b\udfffc\u0000d\ufeffe\u202ef𝕏👩‍👩‍👧e\u0301';
     const payload = `{"step":"meeting_held","occurredOn":"2021-05","body":"Joint Committee \\ud83d","note":${JSON.stringify(note)}}`;
-    const recorded = await ledger.as('officer', { method: 'POST', url: `/agreements/${AGREEMENT}/steps`, payload, headers: { 'content-type': 'application/json' } });
+    const recorded = await ledger.as('officer', { method: 'POST', url: `/agreements/${id}/steps`, payload, headers: { 'content-type': 'application/json' } });
     expect(recorded.statusCode, recorded.body).toBe(201);
-    const history = await ledger.as('auditor', { method: 'GET', url: `/agreements/${AGREEMENT}/history` });
+    const history = await ledger.as('auditor', { method: 'GET', url: `/agreements/${id}/history` });
     const stored = history.json().events.find((event: { eventId: string }) => event.eventId === recorded.json().event.eventId);
     expect(stored.data).toMatchObject({ note, body: 'Joint Committee \ud83d' });
-    expect((await ledger.as('auditor', { method: 'GET', url: `/agreements/${AGREEMENT}/integrity` })).json()).toMatchObject({ ok: true });
+    expect((await ledger.as('auditor', { method: 'GET', url: `/agreements/${id}/integrity` })).json()).toMatchObject({ ok: true });
   });
 
   it('keeps an agreement whose id is as long as registration allows reachable for reading and writing', async () => {
