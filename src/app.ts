@@ -6,7 +6,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { CommandHandler } from './application/handle-command.js';
 import { LedgerMetrics } from './application/metrics.js';
 import type { Projector } from './application/projector.js';
-import type { RegisterDocument } from '../projections/register/projection.js';
+import type { RegisterProjector } from './application/register-projector.js';
 import type { EventStore } from './event-store/port.js';
 import { registerAuth } from './http/auth.js';
 import { registerProblemHandlers, sendFrameworkProblem } from './http/problem.js';
@@ -25,7 +25,7 @@ export interface AppDependencies {
   /** The one pino logger of the process. */
   logger: FastifyBaseLogger;
   handler: CommandHandler;
-  register: Projector<RegisterDocument>;
+  register: RegisterProjector;
   tokens: TokenBook;
   /** Prometheus instruments; server.ts passes the ones its metered store counts appends into. Default: a fresh set. */
   metrics?: LedgerMetrics;
@@ -71,7 +71,7 @@ export async function buildApp({ store, logger, handler, register, tokens, metri
   registerProblemHandlers(app);
   registerAuth(app, tokens);
   registerRequestMetrics(app, metrics);
-  metrics.watch(store, [register as Projector<unknown>]);
+  metrics.watch(store, [register as unknown as Projector<unknown>]);
 
   await app.register(swagger, {
     openapi: {
@@ -87,7 +87,7 @@ export async function buildApp({ store, logger, handler, register, tokens, metri
   await app.register(metricsRoutes(metrics));
   await app.register(agreementRoutes({ handler, register, store }));
   await app.register(auditRoutes({ store, handler }));
-  await app.register(projectionRoutes(store, [register as Projector<unknown>]));
+  await app.register(projectionRoutes(store, [register as unknown as Projector<unknown>]));
   await app.register(dashboardRoutes(store, register, () => new Date().toISOString().slice(0, 10)));
   await app.register(liveRoutes(store, register));
   await app.register(globalLogRoutes(store));

@@ -197,18 +197,9 @@ export function storeStep({ eventId, step, data, original, corrections, withdraw
 
 /** Restores without replaying: the machine's position is plain data. */
 export function restoreState(stored: StoredAgreementState): AgreementState {
-  return {
-    registration: stored.registration,
-    machine: stored.machine,
-    steps: stored.steps.map(({ eventId, step, data, original, corrections, withdrawn }) => ({
-      eventId,
-      step,
-      type: STEPS[step].type,
-      data,
-      original: original ?? data,
-      corrections: corrections ?? [],
-      ...(withdrawn ? { withdrawn } : {}),
-    })),
-    anomalies: stored.anomalies,
-  };
+  return { registration: stored.registration, machine: stored.machine, steps: stored.steps.map(restoreStep), anomalies: stored.anomalies };
+}
+
+export function restoreStep({ eventId, step, data, original, corrections, withdrawn }: StoredStep): RecordedStep {
+  return { eventId, step, type: STEPS[step].type, data, original: original ?? data, corrections: corrections ?? [], ...(withdrawn ? { withdrawn } : {}) };
 }

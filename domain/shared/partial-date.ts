@@ -101,12 +101,25 @@ export function comparePartialDates(a: PartialDate, b: PartialDate): Comparison 
   return 'overlapping';
 }
 
-/** Parses text known to be valid (it was validated when the event was recorded). */
+/**
+ * Parses text known to be valid (it was validated when the event was recorded). Read models ask
+ * for the same few thousand dates over and over (twice per step in a rebuild): answers are kept,
+ * frozen, and forgotten in one go when there are too many to keep.
+ */
 export function partialDate(text: string): PartialDate {
-  const parsed = parsePartialDate(text);
-  if (!parsed.ok) throw new Error(`invalid partial date '${text}': ${parsed.rule}`);
-  return parsed.date;
+  let date = parsed.get(text);
+  if (date === undefined) {
+    const result = parsePartialDate(text);
+    if (!result.ok) throw new Error(`invalid partial date '${text}': ${result.rule}`);
+    if (parsed.size >= KEPT_DATES) parsed.clear();
+    date = Object.freeze(result.date);
+    parsed.set(text, date);
+  }
+  return date;
 }
+
+const KEPT_DATES = 10_000;
+const parsed = new Map<string, PartialDate>();
 
 function ok(text: string, precision: Precision, start: string, end: string): ParseResult {
   return { ok: true, date: { text, precision, start, end } };

@@ -1,5 +1,6 @@
-import { comparePartialDates, partialDate, type PartialDate } from '../../domain/shared/partial-date.js';
-import type { DatedStep, RegisterEntry } from '../register/projection.js';
+import { restoreStep, type StoredStep } from '../../domain/agreement/index.js';
+import { partialDate, type PartialDate } from '../../domain/shared/partial-date.js';
+import { datedStep, type DatedStep, type RegisterEntry } from '../register/projection.js';
 
 export interface CalendarItem extends DatedStep {
   agreementId: string;
@@ -13,28 +14,20 @@ export interface CalendarItem extends DatedStep {
 }
 
 /**
- * Steps and meetings in a period, past and planned. A step is listed when its date may fall in the
- * period; whether it certainly does is said per item. Sorted by first possible day, then by precision.
+ * The calendar's order: by first possible day, the most precise first, then by agreement and
+ * recorded order. The steps live on disk, so the store sorts and pages them (`itemsInSpan`, in
+ * this order); this places one of them in the period `from`-`to` it was found for.
  */
-export function calendar(entries: Iterable<RegisterEntry>, from: PartialDate, to: PartialDate): CalendarItem[] {
-  const period: PartialDate = { text: `${from.text}/${to.text}`, precision: 'interval', start: from.start, end: to.end };
-  const items: CalendarItem[] = [];
-  for (const entry of entries) {
-    for (const step of entry.steps) {
-      const date = partialDate(step.occurredOn);
-      const overlap = comparePartialDates(date, period);
-      if (overlap === 'before' || overlap === 'after') continue;
-      items.push({
-        ...step,
-        agreementId: entry.id,
-        title: entry.title,
-        precision: date.precision,
-        start: date.start,
-        end: date.end,
-        certain: date.start >= period.start && date.end <= period.end,
-      });
-    }
-  }
-  const span = (item: CalendarItem) => Date.parse(item.end) - Date.parse(item.start);
-  return items.sort((a, b) => a.start.localeCompare(b.start) || span(a) - span(b) || a.agreementId.localeCompare(b.agreementId));
+export function calendarItem(entry: RegisterEntry, stored: StoredStep, from: PartialDate, to: PartialDate): CalendarItem {
+  const date = partialDate(stored.data.occurredOn);
+  const planned = entry.summary.planned.some((step) => step.eventId === stored.eventId);
+  return {
+    ...datedStep(restoreStep(stored), planned),
+    agreementId: entry.id,
+    title: entry.title,
+    precision: date.precision,
+    start: date.start,
+    end: date.end,
+    certain: date.start >= from.start && date.end <= to.end,
+  };
 }

@@ -31,9 +31,8 @@ export function durations(entries: Iterable<RegisterEntry>): DurationStats[] {
       const key = `${entry.kind}|${interval.name}`;
       const bucket = samples.get(key) ?? { days: [], missing: 0, imprecise: 0 };
       samples.set(key, bucket);
-      const first = (step: StepName) => entry.steps.find((candidate) => candidate.step === step && !candidate.tentative);
-      const from = first(interval.from);
-      const to = first(interval.to);
+      const from = entry.summary.firstFirm[interval.from];
+      const to = entry.summary.firstFirm[interval.to];
       if (!from || !to) {
         bucket.missing++;
         continue;

@@ -35,17 +35,14 @@ export function partner(entries: Iterable<RegisterEntry>, party: string): Partne
   const wanted = party.toLowerCase();
   return [...entries]
     .filter((entry) => entry.parties.some((p) => p.toLowerCase() === wanted))
-    .map((entry) => {
-      const firm = entry.steps.filter((step) => !step.tentative);
-      return {
-        id: entry.id,
-        title: entry.title,
-        kind: entry.kind,
-        status: entry.status,
-        stage: STAGES[entry.status],
-        lastStep: firm[firm.length - 1] ?? null,
-        nextSteps: entry.steps.filter((step) => step.planned),
-      };
-    })
+    .map((entry) => ({
+      id: entry.id,
+      title: entry.title,
+      kind: entry.kind,
+      status: entry.status,
+      stage: STAGES[entry.status],
+      lastStep: entry.summary.lastFirm,
+      nextSteps: entry.summary.planned,
+    }))
     .sort((a, b) => a.id.localeCompare(b.id));
 }

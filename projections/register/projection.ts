@@ -1,20 +1,30 @@
 import {
-  evolveConsuming, initialState, lifecycleState, plannedSteps, restoreState, storeState, storeStep,
-  type AgreementState, type LifecycleState, type RecordedStep, type StepName, type StoredAgreementState,
+  evolve, initialState, isStepEventType, restoreStep, storeStep,
+  type AgreementRegisteredData, type AgreementState, type LifecycleState, type MachinePosition, type StoredStep,
 } from '../../domain/agreement/index.js';
-import type { ProjectedEvent, ReadModel } from '../read-model.js';
+import { partialDate } from '../../domain/shared/partial-date.js';
+import type { Items, ProjectedEvent, ReadModel } from '../read-model.js';
+import { addStep, emptySummary, summarize, type StepSummary } from './summary.js';
 
-/** A step as dashboards show it: corrections applied, withdrawn ones left out. */
-export interface DatedStep {
-  eventId: string;
-  step: StepName;
-  occurredOn: string;
-  tentative: boolean;
-  /** Planned and not yet fulfilled by a firm step of the same kind. */
-  planned: boolean;
-  body?: string;
-  location?: string;
-  party?: string;
+export { datedStep, type DatedStep, type StepSummary } from './summary.js';
+
+/**
+ * An agreement in the register: where its lifecycle stands, what the dashboards read of its steps,
+ * and its last activity. Small and of the same size however long the history: the steps are the
+ * document's items (one stored row each, see `Item`), read back only when a correction reaches
+ * into them or an auditor asks.
+ */
+export interface RegisterDocument {
+  registration: AgreementRegisteredData;
+  machine: MachinePosition;
+  /** Stored steps the machine refuses today (a changed rule meeting an old history); should stay empty. */
+  anomalies: AgreementState['anomalies'];
+  summary: StepSummary;
+  /** Where its steps are stored: the `seq` of each (the position of the event that recorded it), in recorded order. */
+  steps: number[];
+  /** Global position and time of the agreement's last recorded event: "last activity". */
+  lastPosition: number;
+  lastRecordedAt: string;
 }
 
 /** One row of the register: an agreement as the list of all agreements shows it. */
@@ -26,110 +36,119 @@ export interface RegisterEntry {
   parties: string[];
   status: LifecycleState;
   lastStep: { step: string; occurredOn: string; tentative: boolean } | null;
-  /** Global position and time of the agreement's last recorded event: "last activity". */
   lastPosition: number;
   lastRecordedAt: string;
-  /** Every step in recorded order: what the dashboards (pipeline, partners, calendar, durations, stalled) read. */
-  steps: DatedStep[];
-}
-
-/**
- * The agreement's domain state (so that corrections recompute the status) and its last activity.
- * The row is derived from it on demand (`registerEntry`), not on every event: a rebuild folds
- * many events per agreement and the row of a long history is not small.
- */
-export interface RegisterDocument {
-  state: AgreementState;
-  lastPosition: number;
-  lastRecordedAt: string;
+  /** What the dashboards (partners, durations, stalled) read; not part of the API's row. */
+  summary: StepSummary;
 }
 
 const PREFIX = 'agreement-';
 
 /**
- * (document | undefined, event) -> document, deterministic. The document passed in is consumed:
- * its step list may grow into the result's (see `evolveConsuming`), so callers replace it and do
- * not read it again, as the projector and the as-of replays do.
+ * (document | undefined, event, its steps) -> document, deterministic. A step is folded without
+ * its predecessors: the machine's position says all the lifecycle needs, and the step is stored
+ * as an item. A correction or a withdrawal reaches back: the steps are read, corrected, the
+ * machine driven through them again (as the command side does), and the changed step rewritten.
+ *
+ * The document passed in is updated in place and returned: callers own it and hand it over, as
+ * the projector and the as-of replays do. A new object per event, kept until the agreement's next
+ * event (thousands of events later in an interleaved log), was what a rebuild's heap filled with.
  */
-export function foldRegister(document: RegisterDocument | undefined, { event, position, recordedAt }: ProjectedEvent): RegisterDocument | undefined {
-  const state = evolveConsuming(document?.state ?? initialState, event);
-  if (!state.registration) return document;
-  return { state, lastPosition: position, lastRecordedAt: recordedAt };
+export function foldRegister(document: RegisterDocument | undefined, { event, position, recordedAt }: ProjectedEvent, steps: Items<StoredStep>): RegisterDocument | undefined {
+  if (event.type === 'AgreementRegistered') {
+    const after = evolve(document ? stateWithSteps(document, []) : initialState, event);
+    if (!after.registration) return document;
+    if (!document) {
+      return { registration: after.registration, machine: after.machine, anomalies: after.anomalies, summary: emptySummary, steps: [], lastPosition: position, lastRecordedAt: recordedAt };
+    }
+    return update(document, after, document.summary, position, recordedAt);
+  }
+  // Steps of an agreement never registered have no row to go in (the command side refuses them).
+  if (!document) return undefined;
+  if (isStepEventType(event.type)) {
+    const after = evolve(stateWithSteps(document, []), event);
+    const step = after.steps[0]!;
+    const summary = addStep(document.summary, step);
+    steps.put({ seq: position, value: storeStep(step) });
+    // Changed only once nothing can throw: a fold that fails leaves the document as it was.
+    document.steps.push(position);
+    return update(document, after, summary, position, recordedAt);
+  }
+  const stored = steps.get(document.steps);
+  if (stored.length !== document.steps.length) throw new Error(`${document.registration.agreementId}: ${document.steps.length - stored.length} stored steps missing`);
+  const before = stateWithSteps(document, stored.map(({ value }) => restoreStep(value)));
+  const after = evolve(before, event);
+  after.steps.forEach((step, index) => {
+    if (step !== before.steps[index]) steps.put({ seq: document.steps[index]!, value: storeStep(step) });
+  });
+  return update(document, after, summarize(after.steps), position, recordedAt);
+}
+
+function update(document: RegisterDocument, state: AgreementState, summary: StepSummary, position: number, recordedAt: string): RegisterDocument {
+  document.registration = state.registration!;
+  document.machine = state.machine;
+  document.anomalies = state.anomalies;
+  document.summary = summary;
+  document.lastPosition = position;
+  document.lastRecordedAt = recordedAt;
+  return document;
+}
+
+/** The agreement's domain state, given its steps (as stored, in recorded order). */
+export function stateWithSteps(document: RegisterDocument, steps: AgreementState['steps']): AgreementState {
+  return { registration: document.registration, machine: document.machine, steps, anomalies: document.anomalies };
+}
+
+/** A document standing for `state` (an agreement seen as of another moment), with the rest of `document`. */
+export function documentOf(document: RegisterDocument, state: AgreementState): RegisterDocument {
+  return { ...document, machine: state.machine, anomalies: state.anomalies, summary: summarize(state.steps) };
 }
 
 const entries = new WeakMap<RegisterDocument, RegisterEntry>();
 
-/** The register row of a document, computed once per document (documents are never changed in place). */
+/** The register row of a document, computed once per version of it (every fold moves its last position). */
 export function registerEntry(document: RegisterDocument): RegisterEntry {
   let entry = entries.get(document);
-  if (!entry) {
-    entry = buildEntry(document);
+  if (!entry || entry.lastPosition !== document.lastPosition) {
+    const { registration, machine, summary, lastPosition, lastRecordedAt } = document;
+    const last = summary.last;
+    entry = {
+      id: registration.agreementId,
+      title: registration.title,
+      kind: registration.kind,
+      binding: registration.binding,
+      parties: registration.parties,
+      status: machine.value,
+      lastStep: last ? { step: last.step, occurredOn: last.occurredOn, tentative: last.tentative } : null,
+      lastPosition,
+      lastRecordedAt,
+      summary,
+    };
     entries.set(document, entry);
   }
   return entry;
 }
 
-function buildEntry({ state, lastPosition, lastRecordedAt }: RegisterDocument): RegisterEntry {
-  const registration = state.registration!;
-  const last = [...state.steps].reverse().find((step) => !step.withdrawn);
-  const planned = new Set(plannedSteps(state).map((step) => step.eventId));
-  const steps = state.steps
-    .filter((step) => !step.withdrawn)
-    .map((step): DatedStep => ({
-      eventId: step.eventId,
-      step: step.step,
-      occurredOn: step.data.occurredOn,
-      tentative: step.data.tentative === true,
-      planned: planned.has(step.eventId),
-      ...(step.data.body !== undefined ? { body: step.data.body } : {}),
-      ...(step.data.location !== undefined ? { location: step.data.location } : {}),
-      ...(step.data.party !== undefined ? { party: step.data.party } : {}),
-    }));
-  return {
-    id: registration.agreementId,
-    title: registration.title,
-    kind: registration.kind,
-    binding: registration.binding,
-    parties: registration.parties,
-    status: lifecycleState(state),
-    lastStep: last ? { step: last.step, occurredOn: last.data.occurredOn, tentative: last.data.tentative === true } : null,
-    lastPosition,
-    lastRecordedAt,
-    steps,
-  };
-}
-
-const stepJson = new WeakMap<RecordedStep, string>();
-
-/**
- * `JSON.stringify(registerModel.toJSON(document))`, the same bytes, with each step's JSON made
- * once: steps never change in place (a correction makes a new one), and a rebuild stores an
- * agreement's document many times as its history grows.
- */
-function serializeRegister({ state, lastPosition, lastRecordedAt }: RegisterDocument): string {
-  const steps = state.steps.map((step) => {
-    let json = stepJson.get(step);
-    if (json === undefined) {
-      json = JSON.stringify(storeStep(step));
-      stepJson.set(step, json);
-    }
-    return json;
-  });
-  const registration = state.registration === undefined ? '' : `"registration":${JSON.stringify(state.registration)},`;
-  return `{"state":{${registration}"machine":${JSON.stringify(state.machine)},"steps":[${steps.join(',')}],"anomalies":${JSON.stringify(state.anomalies)}},"lastPosition":${lastPosition},"lastRecordedAt":${JSON.stringify(lastRecordedAt)}}`;
-}
-
-export const registerModel: ReadModel<RegisterDocument> = {
+export const registerModel: ReadModel<RegisterDocument, StoredStep> = {
   name: 'register',
-  /** 2: compact stored steps (no derived type, original facts only once corrected). */
-  version: 2,
+  /** 3: steps stored as items, a summary of them in the document. */
+  version: 3,
   streamPrefix: PREFIX,
   keyOf: ({ stream }) => stream.slice(PREFIX.length),
   fold: foldRegister,
-  toJSON: (document) => ({ state: storeState(document.state), lastPosition: document.lastPosition, lastRecordedAt: document.lastRecordedAt }),
-  serialize: serializeRegister,
+  toJSON: (document) => document,
   fromJSON: (json) => {
-    const stored = json as { state: StoredAgreementState; lastPosition: number; lastRecordedAt: string };
-    return { state: restoreState(stored.state), lastPosition: stored.lastPosition, lastRecordedAt: stored.lastRecordedAt };
+    const document = json as RegisterDocument;
+    if (typeof document?.machine?.value !== 'string' || typeof document.summary !== 'object' || !Array.isArray(document.steps)) {
+      throw new Error('not a register document of version 3');
+    }
+    return document;
+  },
+  items: {
+    seqsOf: (document) => document.steps,
+    serialize: (step) => JSON.stringify(step),
+    parse: (json) => JSON.parse(json) as StoredStep,
+    // The parsed date itself (kept and shared by partialDate): no object made per step.
+    spanOf: (step) => (step.withdrawn ? undefined : partialDate(step.data.occurredOn)),
   },
 };

@@ -14,8 +14,7 @@ export function stalled(entries: Iterable<RegisterEntry>, months: number, today:
   const rows = [];
   for (const entry of entries) {
     if (!NEGOTIATION.has(entry.status)) continue;
-    const firm = entry.steps.filter((step) => !step.tentative);
-    const last = firm.reduce<DatedStep | undefined>((latest, step) => (!latest || partialDate(step.occurredOn).end > partialDate(latest.occurredOn).end ? step : latest), undefined);
+    const last = entry.summary.latestFirm;
     if (!last) continue;
     const end = new Date(`${partialDate(last.occurredOn).end}T00:00:00Z`);
     if (end >= cutoff) continue;

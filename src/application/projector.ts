@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { ProjectedEvent, ReadModel } from '../../projections/read-model.js';
+import type { Item, Items, ProjectedEvent, ReadModel } from '../../projections/read-model.js';
 import type { EventStore, StoredEvent, Subscription } from '../event-store/port.js';
-import type { DocumentStore } from '../read-models/document-store.js';
+import type { DocumentStore, StoredItem } from '../read-models/document-store.js';
 import { toRecorded } from './handle-command.js';
 
 export type ProjectionState = 'catching_up' | 'rebuilding' | 'live' | 'failed' | 'stopped';
@@ -19,35 +19,42 @@ export interface ProjectionStatus {
 }
 
 /**
- * While catching up, documents and checkpoint are stored every this many events or this often:
- * storing a document rewrites it whole, so storing after every page made a rebuild quadratic.
- * Once live, they are stored after each burst of events.
+ * While catching up, documents, items and checkpoint are stored every this many events or this
+ * often: each store rewrites every changed document, so not after every page. Bounded, because
+ * the items written meanwhile wait in memory. Once live, they are stored after each burst of events.
  */
-const CATCH_UP_BATCH = 200_000;
+const CATCH_UP_BATCH = 50_000;
 const CATCH_UP_FLUSH_MS = 5000;
-const FLUSH_COST_FACTOR = 10;
 
 /**
  * Runs one read model: subscribes from its checkpoint (catch-up, then live), folds events in
  * global order, and stores the changed documents with the new checkpoint in one transaction per
  * batch. A fold that throws stops this model at that event (reported, logged); others go on.
- * All documents are kept in memory for queries: fine for the register's one row per agreement.
+ * Documents are kept in memory for queries (small: one per agreement); items stay on disk, and
+ * those folded since the last store wait in `pendingItems`.
  */
-export class Projector<Doc> {
+export class Projector<Doc, Value = never> {
   private readonly documents = new Map<string, Doc>();
   private readonly dirty = new Set<string>();
+  /** Items folded since the last store, by seq, already as stored (text keeps the heap small). */
+  private pendingItems = new Map<number, StoredItem>();
+  /** The items a fold sees, made once: the document being folded and what its event wrote so far. */
+  private readonly folding = { key: '', written: new Map<number, Value>() };
+  private readonly foldItems: Items<Value> = {
+    get: (seqs) => this.ownItems(this.folding.key, seqs, this.folding.written),
+    put: ({ seq, value }) => void this.folding.written.set(seq, value),
+  };
   private subscription: Subscription | undefined;
   private running: Promise<void> | undefined;
   private flushScheduled = false;
   private lastFlushAt = performance.now();
-  private lastFlushCost = 0;
   private waiters: Array<{ position: number; wake: () => void }> = [];
   private status: ProjectionStatus;
 
   constructor(
     private readonly store: EventStore,
     private readonly storage: DocumentStore,
-    readonly model: ReadModel<Doc>,
+    readonly model: ReadModel<Doc, Value>,
     private readonly logger: FastifyBaseLogger,
     private readonly catchUpBatch = CATCH_UP_BATCH,
   ) {
@@ -133,9 +140,19 @@ export class Projector<Doc> {
     const key = this.model.keyOf(event);
     try {
       if (key !== undefined) {
-        const next = this.model.fold(this.documents.get(key), event);
-        if (next === undefined) this.documents.delete(key);
-        else this.documents.set(key, next);
+        // Items are kept aside until the fold returns: a fold that throws half-way leaves none.
+        const written = this.folding.written;
+        written.clear();
+        this.folding.key = key;
+        const next = this.model.fold(this.documents.get(key), event, this.foldItems);
+        if (next === undefined) {
+          this.documents.delete(key);
+          for (const [seq, item] of this.pendingItems) if (item.key === key) this.pendingItems.delete(seq);
+        } else {
+          this.documents.set(key, next);
+          const codec = this.model.items;
+          if (codec) for (const [seq, value] of written) this.pendingItems.set(seq, { key, seq, json: codec.serialize(value), span: codec.spanOf(value) ?? null });
+        }
         this.dirty.add(key);
       }
     } catch (error) {
@@ -153,33 +170,28 @@ export class Projector<Doc> {
     return true;
   }
 
-  /**
-   * While catching up: after the batch size or the timer, but never so often that storing takes
-   * more than a tenth of the time. A flush rewrites every changed document, and in an interleaved
-   * log every document changes between flushes, so its cost grows with the histories.
-   */
+  /** While catching up: after the batch size (which bounds the items waiting in memory) or the timer. */
   private flushDue(): boolean {
     const pending = this.status.position - this.status.checkpoint;
     if (pending === 0) return false;
-    const since = performance.now() - this.lastFlushAt;
-    if (since < FLUSH_COST_FACTOR * this.lastFlushCost) return false;
-    return pending >= this.catchUpBatch || since >= CATCH_UP_FLUSH_MS;
+    return pending >= this.catchUpBatch || performance.now() - this.lastFlushAt >= CATCH_UP_FLUSH_MS;
   }
 
   /** Stores what changed since the last flush, with the checkpoint, in one transaction. */
   private flush(): void {
     if (this.status.position === this.status.checkpoint) return;
-    const started = performance.now();
     const changes = new Map<string, string | null>();
     for (const key of this.dirty) {
       const document = this.documents.get(key);
       changes.set(key, document === undefined ? null : this.model.serialize ? this.model.serialize(document) : JSON.stringify(this.model.toJSON(document)));
     }
-    this.storage.commit(this.storageName, this.model.version, this.status.position, changes);
+    // In log order: the items table is ordered by seq, so a rebuild appends at its end.
+    const items = [...this.pendingItems.values()].sort((a, b) => a.seq - b.seq);
+    this.storage.commit(this.storageName, this.model.version, this.status.position, changes, items);
     this.dirty.clear();
+    this.pendingItems = new Map();
     this.status.checkpoint = this.status.position;
     this.lastFlushAt = performance.now();
-    this.lastFlushCost = this.lastFlushAt - started;
   }
 
   /**
@@ -207,6 +219,57 @@ export class Projector<Doc> {
 
   values(): IterableIterator<Doc> {
     return (this.serving ?? this.documents).values();
+  }
+
+  entries(): IterableIterator<[string, Doc]> {
+    return (this.serving ?? this.documents).entries();
+  }
+
+  /** A document's items in order, as queries see them (the old version's, while a new one is built). */
+  items(key: string): Array<Item<Value>> {
+    const document = this.get(key);
+    if (document === undefined) return [];
+    const seqs = this.requireItems().seqsOf(document);
+    return this.serving ? this.storedItems(this.model.name, seqs) : this.ownItems(key, seqs);
+  }
+
+  /** This projector's items: those written by the event being folded, those folded since the last store, those stored. */
+  private ownItems(key: string, seqs: readonly number[], written?: ReadonlyMap<number, Value>): Array<Item<Value>> {
+    const codec = this.requireItems();
+    const newer = (seq: number) => {
+      const value = written?.get(seq);
+      if (value !== undefined) return value;
+      const pending = this.pendingItems.get(seq);
+      return pending && pending.key === key ? codec.parse(pending.json) : undefined;
+    };
+    const found = new Map<number, Value>();
+    const missing: number[] = [];
+    for (const seq of seqs) {
+      const value = newer(seq);
+      if (value === undefined) missing.push(seq);
+      else found.set(seq, value);
+    }
+    for (const { seq, value } of this.storedItems(this.storageName, missing)) found.set(seq, value);
+    return seqs.flatMap((seq) => (found.has(seq) ? [{ seq, value: found.get(seq)! }] : []));
+  }
+
+  private storedItems(storageName: string, seqs: readonly number[]): Array<Item<Value>> {
+    const codec = this.requireItems();
+    return this.storage.items(storageName, seqs).map(({ seq, json }) => ({ seq, value: codec.parse(json) }));
+  }
+
+  /** A page of the items that may fall in `start`-`end`, in calendar order (see `DocumentStore.itemsInSpan`). */
+  itemsInSpan(start: string, end: string, page: { offset: number; limit: number }): { total: number; items: Array<{ key: string; item: Item<Value> }> } {
+    const codec = this.requireItems();
+    // What was folded is stored first, so the answer has every item the position says it has.
+    if (!this.serving && this.status.state !== 'failed') this.flush();
+    const found = this.storage.itemsInSpan(this.serving ? this.model.name : this.storageName, start, end, page);
+    return { total: found.total, items: found.items.map(({ key, seq, json }) => ({ key, item: { seq, value: codec.parse(json) } })) };
+  }
+
+  private requireItems() {
+    if (!this.model.items) throw new Error(`read model ${this.model.name} has no items`);
+    return this.model.items;
   }
 
   get position(): number {
@@ -251,3 +314,4 @@ export class Projector<Doc> {
     }
   }
 }
+

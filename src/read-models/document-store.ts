@@ -6,12 +6,39 @@ export interface Checkpoint {
   failed?: { position: number; error: string };
 }
 
+/** An item written by a fold (see `Item` in projections/read-model.ts), as stored. */
+export interface StoredItem {
+  key: string;
+  /** Unique within the model: the position of the event that added the item. */
+  seq: number;
+  json: string;
+  /** The days the item may fall on, for period queries; null: none. */
+  span: { start: string; end: string } | null;
+}
+
+export interface ItemPage {
+  total: number;
+  items: Array<{ key: string; seq: number; json: string }>;
+}
+
 export interface DocumentStore {
   checkpoint(model: string): Checkpoint | undefined;
   load(model: string, key: string): unknown;
   loadAll(model: string): Iterable<[string, unknown]>;
-  /** Documents as JSON text (null: delete) and the new checkpoint, atomically: all or nothing. */
-  commit(model: string, version: number, position: number, changes: ReadonlyMap<string, string | null>): void;
+  /** The items with these `seq`s, in the order given (those not stored left out). */
+  items(model: string, seqs: readonly number[]): Array<{ seq: number; json: string }>;
+  /** Every item of the model, by key then `seq`: what comparing two builds of a model reads. */
+  allItems(model: string): Iterable<StoredItem>;
+  /**
+   * Items whose span overlaps `start`-`end` (days, YYYY-MM-DD), a page of them in calendar order:
+   * first possible day, then shortest span, then key, then `seq`; with how many there are in all.
+   */
+  itemsInSpan(model: string, start: string, end: string, page: { offset: number; limit: number }): ItemPage;
+  /**
+   * Documents as JSON text (null: delete, with its items: a scan, deletions are rare), items added or replaced, and the new
+   * checkpoint, atomically: all or nothing.
+   */
+  commit(model: string, version: number, position: number, changes: ReadonlyMap<string, string | null>, items?: readonly StoredItem[]): void;
   /** Records that the model stopped at an event it could not fold. */
   fail(model: string, version: number, failed: { position: number; error: string }): void;
   /** Forgets a model's documents and checkpoint (before a rebuild from the start). */
@@ -21,8 +48,15 @@ export interface DocumentStore {
   close(): void;
 }
 
+/** The calendar order of `itemsInSpan`, for stores that sort in JavaScript. */
+export function bySpan(a: StoredItem, b: StoredItem): number {
+  const span = (item: StoredItem) => Date.parse(item.span!.end) - Date.parse(item.span!.start);
+  return a.span!.start.localeCompare(b.span!.start) || span(a) - span(b) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) || a.seq - b.seq;
+}
+
 export class MemoryDocumentStore implements DocumentStore {
   private readonly documents = new Map<string, Map<string, string>>();
+  private readonly itemsByModel = new Map<string, Map<number, StoredItem>>();
   private readonly checkpoints = new Map<string, Checkpoint>();
 
   checkpoint(model: string): Checkpoint | undefined {
@@ -39,14 +73,42 @@ export class MemoryDocumentStore implements DocumentStore {
     for (const [key, json] of this.documents.get(model) ?? []) yield [key, JSON.parse(json)];
   }
 
-  commit(model: string, version: number, position: number, changes: ReadonlyMap<string, string | null>): void {
+  items(model: string, seqs: readonly number[]): Array<{ seq: number; json: string }> {
+    const stored = this.modelItems(model);
+    return seqs.flatMap((seq) => {
+      const item = stored.get(seq);
+      return item ? [{ seq, json: item.json }] : [];
+    });
+  }
+
+  allItems(model: string): Iterable<StoredItem> {
+    return [...this.modelItems(model).values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.seq - b.seq));
+  }
+
+  itemsInSpan(model: string, start: string, end: string, { offset, limit }: { offset: number; limit: number }): ItemPage {
+    const matching = [...this.modelItems(model).values()].filter(({ span }) => span !== null && span.start <= end && span.end >= start).sort(bySpan);
+    return { total: matching.length, items: matching.slice(offset, offset + limit).map(({ key, seq, json }) => ({ key, seq, json })) };
+  }
+
+  private modelItems(model: string): Map<number, StoredItem> {
+    let items = this.itemsByModel.get(model);
+    if (!items) this.itemsByModel.set(model, (items = new Map()));
+    return items;
+  }
+
+  commit(model: string, version: number, position: number, changes: ReadonlyMap<string, string | null>, items: readonly StoredItem[] = []): void {
     const documents = this.documents.get(model) ?? new Map<string, string>();
     this.documents.set(model, documents);
+    const stored = this.modelItems(model);
     // Kept as text like the SQLite store, so both hand back the same copies.
     for (const [key, json] of changes) {
-      if (json === null) documents.delete(key);
-      else documents.set(key, json);
+      if (json !== null) documents.set(key, json);
+      else {
+        documents.delete(key);
+        for (const [seq, item] of stored) if (item.key === key) stored.delete(seq);
+      }
     }
+    for (const item of items) stored.set(item.seq, { ...item });
     this.checkpoints.set(model, { version, position });
   }
 
@@ -57,11 +119,13 @@ export class MemoryDocumentStore implements DocumentStore {
 
   reset(model: string): void {
     this.documents.delete(model);
+    this.itemsByModel.delete(model);
     this.checkpoints.delete(model);
   }
 
   promote(shadow: string, model: string): void {
     this.documents.set(model, this.documents.get(shadow) ?? new Map());
+    this.itemsByModel.set(model, this.itemsByModel.get(shadow) ?? new Map());
     this.checkpoints.set(model, this.checkpoints.get(shadow)!);
     this.reset(shadow);
   }

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { Checkpointer } from '../event-store/sqlite-checkpointer.js';
-import type { Checkpoint, DocumentStore } from './document-store.js';
+import type { Checkpoint, DocumentStore, ItemPage, StoredItem } from './document-store.js';
 
 /**
  * Read models in the same SQLite file as the log, in tables of their own, on a connection of
@@ -20,14 +20,11 @@ export class SqliteDocumentStore implements DocumentStore {
   constructor(file: string) {
     mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
-    // Documents are large (a long history is tens of KiB): big pages take them in fewer pieces.
-    // Only takes effect when the file is new.
-    this.db.pragma('page_size = 65536');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
-    // A rebuild commits tens of MiB at once; copied back by the committing thread, that doubled
-    // its cost. A worker copies it instead, beside the fold.
+    // A rebuild commits MiBs at once; copied back by the committing thread, that doubled its
+    // cost. A worker copies it instead, beside the fold.
     this.db.pragma('wal_autocheckpoint = 0');
     this.checkpointer = new Checkpointer(file, () => undefined, 1, 1000, 300);
     this.db.exec(`
@@ -37,7 +34,15 @@ export class SqliteDocumentStore implements DocumentStore {
       CREATE TABLE IF NOT EXISTS read_model_checkpoints (
         model TEXT PRIMARY KEY, version INTEGER NOT NULL, position INTEGER NOT NULL,
         failed_position INTEGER, failed_error TEXT
-      ) STRICT;`);
+      ) STRICT;
+      -- Items in the order folds add them (seq is a log position), so a rebuild appends at the end.
+      -- No index by key: documents keep their items' seqs, and an index written in the log's
+      -- interleaved order cost a rebuild more than all the rest of the writing.
+      CREATE TABLE IF NOT EXISTS read_model_items (
+        model TEXT NOT NULL, seq INTEGER NOT NULL, key TEXT NOT NULL, item TEXT NOT NULL, span_start TEXT, span_end TEXT,
+        PRIMARY KEY (model, seq)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS read_model_items_by_span ON read_model_items (model, span_start) WHERE span_start IS NOT NULL;`);
     this.statements = {
       checkpoint: this.db.prepare('SELECT version, position, failed_position, failed_error FROM read_model_checkpoints WHERE model = ?'),
       load: this.db.prepare('SELECT document FROM read_model_documents WHERE model = ? AND key = ?').pluck(),
@@ -52,13 +57,31 @@ export class SqliteDocumentStore implements DocumentStore {
       removeAll: this.db.prepare('DELETE FROM read_model_documents WHERE model = ?'),
       removeCheckpoint: this.db.prepare('DELETE FROM read_model_checkpoints WHERE model = ?'),
       renameDocuments: this.db.prepare('UPDATE read_model_documents SET model = ? WHERE model = ?'),
+      items: this.db.prepare('SELECT seq, item AS json FROM read_model_items WHERE model = ? AND seq IN (SELECT value FROM json_each(?))'),
+      allItems: this.db.prepare('SELECT key, seq, item AS json, span_start, span_end FROM read_model_items WHERE model = ? ORDER BY key, seq'),
+      countInSpan: this.db.prepare('SELECT COUNT(*) FROM read_model_items WHERE model = ? AND span_start <= ? AND span_end >= ?').pluck(),
+      pageInSpan: this.db.prepare(
+        `SELECT key, seq, item AS json FROM read_model_items WHERE model = ? AND span_start <= ? AND span_end >= ?
+         ORDER BY span_start, julianday(span_end) - julianday(span_start), key, seq LIMIT ? OFFSET ?`,
+      ),
+      putItem: this.db.prepare(
+        `INSERT INTO read_model_items (model, seq, key, item, span_start, span_end) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (model, seq) DO UPDATE SET key = excluded.key, item = excluded.item, span_start = excluded.span_start, span_end = excluded.span_end`,
+      ),
+      removeItemsOf: this.db.prepare('DELETE FROM read_model_items WHERE model = ? AND key = ?'),
+      removeAllItems: this.db.prepare('DELETE FROM read_model_items WHERE model = ?'),
+      renameItems: this.db.prepare('UPDATE read_model_items SET model = ? WHERE model = ?'),
       renameCheckpoint: this.db.prepare('UPDATE read_model_checkpoints SET model = ? WHERE model = ?'),
     };
-    this.commitNow = this.db.transaction((model: string, version: number, position: number, changes: ReadonlyMap<string, string | null>) => {
+    this.commitNow = this.db.transaction((model: string, version: number, position: number, changes: ReadonlyMap<string, string | null>, items: readonly StoredItem[]) => {
       for (const [key, json] of changes) {
-        if (json === null) this.statements.remove.run(model, key);
-        else this.statements.put.run(model, key, json);
+        if (json !== null) this.statements.put.run(model, key, json);
+        else {
+          this.statements.remove.run(model, key);
+          this.statements.removeItemsOf.run(model, key);
+        }
       }
+      for (const { key, seq, json, span } of items) this.statements.putItem.run(model, seq, key, json, span?.start ?? null, span?.end ?? null);
       this.statements.setCheckpoint.run(model, version, position, null, null);
     });
   }
@@ -85,8 +108,27 @@ export class SqliteDocumentStore implements DocumentStore {
     for (const [key, json] of rows) yield [key, JSON.parse(json)];
   }
 
-  commit(model: string, version: number, position: number, changes: ReadonlyMap<string, string | null>): void {
-    this.commitNow.immediate(model, version, position, changes);
+  items(model: string, seqs: readonly number[]): Array<{ seq: number; json: string }> {
+    if (seqs.length === 0) return [];
+    const found = new Map((this.statements.items.all(model, JSON.stringify(seqs)) as Array<{ seq: number; json: string }>).map((row) => [row.seq, row]));
+    return seqs.flatMap((seq) => found.get(seq) ?? []);
+  }
+
+  *allItems(model: string): Iterable<StoredItem> {
+    for (const row of this.statements.allItems.iterate(model) as Iterable<{ key: string; seq: number; json: string; span_start: string | null; span_end: string | null }>) {
+      yield { key: row.key, seq: row.seq, json: row.json, span: row.span_start === null ? null : { start: row.span_start, end: row.span_end! } };
+    }
+  }
+
+  itemsInSpan(model: string, start: string, end: string, { offset, limit }: { offset: number; limit: number }): ItemPage {
+    return {
+      total: this.statements.countInSpan.get(model, end, start) as number,
+      items: this.statements.pageInSpan.all(model, end, start, limit, offset) as ItemPage['items'],
+    };
+  }
+
+  commit(model: string, version: number, position: number, changes: ReadonlyMap<string, string | null>, items: readonly StoredItem[] = []): void {
+    this.commitNow.immediate(model, version, position, changes, items);
     this.checkpointer.noteCommit();
   }
 
@@ -98,6 +140,7 @@ export class SqliteDocumentStore implements DocumentStore {
   reset(model: string): void {
     this.db.transaction(() => {
       this.statements.removeAll.run(model);
+      this.statements.removeAllItems.run(model);
       this.statements.removeCheckpoint.run(model);
     }).immediate();
   }
@@ -105,8 +148,10 @@ export class SqliteDocumentStore implements DocumentStore {
   promote(shadow: string, model: string): void {
     this.db.transaction(() => {
       this.statements.removeAll.run(model);
+      this.statements.removeAllItems.run(model);
       this.statements.removeCheckpoint.run(model);
       this.statements.renameDocuments.run(model, shadow);
+      this.statements.renameItems.run(model, shadow);
       this.statements.renameCheckpoint.run(model, shadow);
     }).immediate();
   }

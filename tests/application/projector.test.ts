@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registerModel, type RegisterDocument } from '../../projections/register/projection.js';
 import type { ReadModel } from '../../projections/read-model.js';
+import type { StoredStep } from '../../domain/agreement/index.js';
 import { demoDatasetPath } from '../../src/application/demo-data.js';
 import { CommandHandler } from '../../src/application/handle-command.js';
 import { importDataset } from '../../src/application/import-agreements.js';
@@ -15,9 +16,9 @@ import { SqliteDocumentStore } from '../../src/read-models/sqlite-document-store
 const logger = pino({ level: 'silent' });
 const dataset = JSON.parse(readFileSync(demoDatasetPath(), 'utf8'));
 
-/** Every document of a model as stored, serialised in key order: what "byte for byte" compares. */
+/** Every document and item of a model as stored, in key order: what "byte for byte" compares. */
 function storedBytes(documents: SqliteDocumentStore, model: string): string {
-  return JSON.stringify([...documents.loadAll(model)]);
+  return JSON.stringify([[...documents.loadAll(model)], [...documents.allItems(model)]]);
 }
 
 describe('the projector', () => {
@@ -101,7 +102,7 @@ describe('the projector', () => {
     expect(await register.waitFor(3, 5000)).toBe(true);
     expect(await broken.waitFor(3, 500)).toBe(false);
     expect(broken.describe()).toMatchObject({ state: 'failed', position: 1, failed: { position: signed.events[0]!.position, error: 'cannot count signatures' } });
-    expect(register.get('eu-x-readmission')?.state.machine.value).toBe('in_force');
+    expect(register.get('eu-x-readmission')?.machine.value).toBe('in_force');
     await broken.stop();
     await register.stop();
 
@@ -120,7 +121,7 @@ describe('the projector', () => {
     const oldBytes = storedBytes(documents, 'register');
 
     const next = registerModel.version + 1;
-    const v2model: ReadModel<RegisterDocument> = { ...registerModel, version: next };
+    const v2model: ReadModel<RegisterDocument, StoredStep> = { ...registerModel, version: next };
     const v2 = new Projector(store, documents, v2model, logger);
     expect(v2.describe()).toMatchObject({ version: next, position: 0, replacing: { version: registerModel.version, position: await store.headPosition() } });
     expect([...v2.values()]).toHaveLength(5);

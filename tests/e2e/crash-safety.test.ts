@@ -7,6 +7,8 @@ import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { registerEntry, registerModel, type RegisterDocument, type RegisterEntry } from '../../projections/register/projection.js';
 import { queryRegister } from '../../projections/register/queries.js';
+import { ItemsInMemory } from '../../projections/read-model.js';
+import type { StoredStep } from '../../domain/agreement/index.js';
 import { toRecorded } from '../../src/application/handle-command.js';
 import { Projector } from '../../src/application/projector.js';
 import { verifyEvents } from '../../src/application/verify.js';
@@ -86,23 +88,31 @@ async function readLog(file: string): Promise<StoredEvent[]> {
   return events;
 }
 
-/** The register's documents as stored, folded from the log up to `position` and nothing after. */
-function foldUpTo(events: StoredEvent[], position: number): Map<string, string> {
+/** The register's documents and steps as stored, folded from the log up to `position` and nothing after. */
+function foldUpTo(events: StoredEvent[], position: number): { documents: Map<string, string>; steps: string[] } {
   const documents = new Map<string, RegisterDocument>();
+  const steps = new Map<string, ItemsInMemory<StoredStep>>();
   for (const stored of events) {
     if (stored.position > position) break;
     const event = { stream: stored.stream, position: stored.position, recordedAt: stored.recordedAt, event: toRecorded(stored) };
     const key = registerModel.keyOf(event);
     if (key === undefined) continue;
-    const next = registerModel.fold(documents.get(key), event);
+    if (!steps.has(key)) steps.set(key, new ItemsInMemory());
+    const next = registerModel.fold(documents.get(key), event, steps.get(key)!);
     if (next === undefined) documents.delete(key);
     else documents.set(key, next);
   }
-  return new Map([...documents].map(([key, document]) => [key, JSON.stringify(registerModel.toJSON(document))]));
+  return {
+    documents: new Map([...documents].map(([key, document]) => [key, JSON.stringify(registerModel.toJSON(document))])),
+    steps: [...steps].sort(([a], [b]) => (a < b ? -1 : 1)).flatMap(([key, items]) => items.list().map(({ seq, value }) => `${key} ${seq} ${JSON.stringify(value)}`)),
+  };
 }
 
-function storedDocuments(documents: SqliteDocumentStore): Map<string, string> {
-  return new Map([...documents.loadAll('register')].map(([key, json]) => [key, JSON.stringify(json)]));
+function storedDocuments(documents: SqliteDocumentStore): { documents: Map<string, string>; steps: string[] } {
+  return {
+    documents: new Map([...documents.loadAll('register')].map(([key, json]) => [key, JSON.stringify(json)])),
+    steps: [...documents.allItems('register')].map(({ key, seq, json }) => `${key} ${seq} ${json}`),
+  };
 }
 
 /** The register rows GET /agreements shows, computed from documents read back from a fresh rebuild. */
@@ -116,7 +126,7 @@ async function rebuiltRegisterRows(file: string, head: number, cycle: number): P
   const entries = [...documents.loadAll('register')].map(([, json]) => registerEntry(registerModel.fromJSON(json)));
   documents.close();
   await store.close();
-  const row = ({ steps: _steps, ...rest }: RegisterEntry) => rest;
+  const row = ({ summary: _summary, ...rest }: RegisterEntry) => rest;
   return JSON.parse(JSON.stringify(queryRegister(entries, { limit: 200 }).items.map(row)));
 }
 

@@ -7,7 +7,8 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { buildApp } from '../../src/app.js';
 import { CommandHandler } from '../../src/application/handle-command.js';
 import { Projector } from '../../src/application/projector.js';
-import { registerModel, type RegisterDocument } from '../../projections/register/projection.js';
+import { registerModel } from '../../projections/register/projection.js';
+import type { RegisterProjector } from '../../src/application/register-projector.js';
 import { SqliteDocumentStore } from '../../src/read-models/sqlite-document-store.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite.js';
 import { TokenBook } from '../../src/http/tokens.js';
@@ -22,7 +23,7 @@ export const TOKENS = {
 export async function startApp(): Promise<{
   app: FastifyInstance;
   store: SqliteEventStore;
-  register: Projector<RegisterDocument>;
+  register: RegisterProjector;
   logs: string[];
   as: (role: keyof typeof TOKENS, options: InjectOptions) => Promise<LightMyRequestResponse>;
   close: () => Promise<void>;

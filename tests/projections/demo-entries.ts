@@ -5,11 +5,12 @@ import { demoDatasetPath } from '../../src/application/demo-data.js';
 import { CommandHandler } from '../../src/application/handle-command.js';
 import { importDataset } from '../../src/application/import-agreements.js';
 import { Projector } from '../../src/application/projector.js';
+import type { RegisterProjector } from '../../src/application/register-projector.js';
 import { MemoryEventStore } from '../../src/event-store/memory.js';
 import { MemoryDocumentStore } from '../../src/read-models/document-store.js';
 
-/** The register rows of the shipped demo data, folded by the real projector. */
-export async function demoEntries(): Promise<RegisterEntry[]> {
+/** The register of the shipped demo data, folded by the real projector (stopped, still answering). */
+export async function demoRegister(): Promise<RegisterProjector> {
   const store = new MemoryEventStore();
   await importDataset(new CommandHandler(store), JSON.parse(readFileSync(demoDatasetPath(), 'utf8')), 'test');
   const projector = new Projector(store, new MemoryDocumentStore(), registerModel, pino({ level: 'silent' }));
@@ -17,5 +18,10 @@ export async function demoEntries(): Promise<RegisterEntry[]> {
   await projector.waitFor(await store.headPosition(), 10_000);
   await projector.stop();
   await store.close();
-  return [...projector.values()].map(registerEntry);
+  return projector;
+}
+
+/** The register rows of the shipped demo data. */
+export async function demoEntries(): Promise<RegisterEntry[]> {
+  return [...(await demoRegister()).values()].map(registerEntry);
 }

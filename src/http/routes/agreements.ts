@@ -8,7 +8,8 @@ import { queryRegister } from '../../../projections/register/queries.js';
 import type { CommandHandler, CommandMetadata } from '../../application/handle-command.js';
 
 import type { Projector } from '../../application/projector.js';
-import { registerEntry, type RegisterDocument, type RegisterEntry } from '../../../projections/register/projection.js';
+import { registerEntry, type RegisterEntry } from '../../../projections/register/projection.js';
+import type { RegisterProjector } from '../../application/register-projector.js';
 import { partialDate } from '../../../domain/shared/partial-date.js';
 import { registerOccurredBy, registerRecordedAsOf, type OccurredByEntry } from '../../application/as-of-register.js';
 import type { EventStore } from '../../event-store/port.js';
@@ -24,7 +25,7 @@ export interface AgreementRouteDeps {
   handler: CommandHandler;
   /** The log itself, for the register as the ledger knew it at another moment. */
   store: EventStore;
-  register: Projector<RegisterDocument>;
+  register: RegisterProjector;
 }
 
 /** Every write says where it landed in the log; reads take it back as `?minPosition=` (read-your-writes). */
@@ -131,8 +132,8 @@ export const agreementRoutes = ({ handler, register, store }: AgreementRouteDeps
       },
     }, async (request, reply) => {
       const { minPosition, recordedAsOf, occurredBy, ...query } = request.query;
-      if (!(await caughtUp(register as Projector<unknown>, minPosition, reply as FastifyReply))) return reply;
-      const row = ({ steps: _steps, ...rest }: RegisterEntry) => rest;
+      if (!(await caughtUp(register as unknown as Projector<unknown>, minPosition, reply as FastifyReply))) return reply;
+      const row = ({ summary: _summary, ...rest }: RegisterEntry) => rest;
       if (recordedAsOf !== undefined || occurredBy !== undefined) {
         if (!permits(request, reply as FastifyReply, AUDIT_READERS, 'the register at another moment')) return reply;
         request.log.info({ audit: 'register', recordedAsOf, occurredBy }, 'audit read');
@@ -142,7 +143,7 @@ export const agreementRoutes = ({ handler, register, store }: AgreementRouteDeps
         return { ...page, items: page.items.map(row), recordedAsOf, position: register.position };
       }
       if (occurredBy !== undefined) {
-        const { entries, uncertain } = registerOccurredBy(register.values(), partialDate(occurredBy));
+        const { entries, uncertain } = registerOccurredBy(register, partialDate(occurredBy));
         const page = queryRegister(entries, query);
         return { ...page, items: (page.items as OccurredByEntry[]).map(row), occurredBy, uncertainSteps: uncertain, position: register.position };
       }

@@ -3,14 +3,15 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PartialDateText } from '../../../domain/agreement/index.js';
 import { partialDate } from '../../../domain/shared/partial-date.js';
-import { calendar } from '../../../projections/calendar/queries.js';
+import { calendarItem } from '../../../projections/calendar/queries.js';
 import { durations } from '../../../projections/durations/queries.js';
 import { partner, partners } from '../../../projections/partners/queries.js';
 import { pipeline } from '../../../projections/pipeline/queries.js';
-import { registerEntry, type RegisterDocument } from '../../../projections/register/projection.js';
+import { registerEntry } from '../../../projections/register/projection.js';
 import { stalled } from '../../../projections/stalled/queries.js';
 import { registerOccurredBy, registerRecordedAsOf } from '../../application/as-of-register.js';
 import type { Projector } from '../../application/projector.js';
+import type { RegisterProjector } from '../../application/register-projector.js';
 import type { EventStore } from '../../event-store/port.js';
 import { AUDIT_READERS, permits, READERS } from '../auth.js';
 import { sendProblem } from '../problem.js';
@@ -23,13 +24,14 @@ const problems = (...statuses: number[]) => Object.fromEntries(statuses.map((sta
 const Json = z.record(z.string(), z.unknown());
 
 /**
- * What dashboards read. Every dashboard is a query over the register's documents: one fold keeps
- * them consistent with each other by construction, and one rebuild rebuilds them all.
+ * What dashboards read. Every dashboard is a query over the register (its documents in memory,
+ * the calendar over its steps on disk): one fold keeps them consistent with each other by
+ * construction, and one rebuild rebuilds them all.
  */
-export const dashboardRoutes = (store: EventStore, register: Projector<RegisterDocument>, today: () => string): FastifyPluginAsyncZod =>
+export const dashboardRoutes = (store: EventStore, register: RegisterProjector, today: () => string): FastifyPluginAsyncZod =>
   async (app) => {
     const entries = () => [...register.values()].map(registerEntry);
-    const ready = (minPosition: number | undefined, reply: FastifyReply) => caughtUp(register as Projector<unknown>, minPosition, reply);
+    const ready = (minPosition: number | undefined, reply: FastifyReply) => caughtUp(register as unknown as Projector<unknown>, minPosition, reply);
 
     app.get('/dashboard/pipeline', {
       config: { roles: READERS },
@@ -56,7 +58,7 @@ export const dashboardRoutes = (store: EventStore, register: Projector<RegisterD
         return { recordedAsOf, ...pipeline(await registerRecordedAsOf(store, recordedAsOf)) };
       }
       if (occurredBy !== undefined) {
-        const { entries: rows, uncertain } = registerOccurredBy(register.values(), partialDate(occurredBy));
+        const { entries: rows, uncertain } = registerOccurredBy(register, partialDate(occurredBy));
         return { occurredBy, uncertainSteps: uncertain, ...pipeline(rows), position: register.position };
       }
       return { ...pipeline(entries()), position: register.position };
@@ -116,9 +118,13 @@ export const dashboardRoutes = (store: EventStore, register: Projector<RegisterD
       }
       if (!(await ready(request.query.minPosition, reply))) return reply;
       const { limit, offset } = request.query;
-      const all = calendar(entries(), from, to);
-      const nextOffset = offset + limit < all.length ? offset + limit : null;
-      return { from: from.start, to: to.end, total: all.length, items: all.slice(offset, offset + limit), nextOffset, position: register.position };
+      const { total, items } = register.itemsInSpan(from.start, to.end, { offset, limit });
+      const page = items.flatMap(({ key, item }) => {
+        const document = register.get(key);
+        return document ? [calendarItem(registerEntry(document), item.value, from, to)] : [];
+      });
+      const nextOffset = offset + limit < total ? offset + limit : null;
+      return { from: from.start, to: to.end, total, items: page, nextOffset, position: register.position };
     });
 
     app.get('/dashboard/durations', {

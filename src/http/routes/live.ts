@@ -2,8 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AgreementId, isStepEventType } from '../../../domain/agreement/index.js';
-import type { RegisterDocument } from '../../../projections/register/projection.js';
-import type { Projector } from '../../application/projector.js';
+import type { RegisterProjector } from '../../application/register-projector.js';
 import type { EventStore, StoredEvent } from '../../event-store/port.js';
 import { READERS } from '../auth.js';
 import { storedEventView } from '../views.js';
@@ -26,7 +25,7 @@ const LiveQuery = z.strictObject({
  * the global position as the event id. A dashboard that reconnects with Last-Event-ID gets
  * exactly what it missed, from the log itself.
  */
-export const liveRoutes = (store: EventStore, register: Projector<RegisterDocument>): FastifyPluginAsyncZod =>
+export const liveRoutes = (store: EventStore, register: RegisterProjector): FastifyPluginAsyncZod =>
   async (app) => {
     // Open streams would keep the server from closing: end them first, then the server stops.
     const open = new Set<() => Promise<void>>();
@@ -51,7 +50,7 @@ export const liveRoutes = (store: EventStore, register: Projector<RegisterDocume
       const registrationOf = (event: StoredEvent) =>
         event.type === 'AgreementRegistered'
           ? (event.data as { kind: string; parties: string[] })
-          : register.get(event.stream.slice(PREFIX.length))?.state.registration;
+          : register.get(event.stream.slice(PREFIX.length))?.registration;
       const wanted = (event: StoredEvent) => {
         if (agreement && event.stream !== `${PREFIX}${agreement}`) return false;
         if (!isStepEventType(event.type) && !['AgreementRegistered', 'StepCorrected', 'StepWithdrawn'].includes(event.type)) return false;

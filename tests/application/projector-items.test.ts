@@ -1,0 +1,88 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { registerModel } from '../../projections/register/projection.js';
+import { demoDatasetPath } from '../../src/application/demo-data.js';
+import { CommandHandler } from '../../src/application/handle-command.js';
+import { importDataset } from '../../src/application/import-agreements.js';
+import { Projector } from '../../src/application/projector.js';
+import { SqliteEventStore } from '../../src/event-store/sqlite.js';
+import { MemoryDocumentStore } from '../../src/read-models/document-store.js';
+import { SqliteDocumentStore } from '../../src/read-models/sqlite-document-store.js';
+
+const logger = pino({ level: 'silent' });
+const dataset = JSON.parse(readFileSync(demoDatasetPath(), 'utf8'));
+const meta = (commandId: string) => ({ actor: 'desk', commandId });
+
+/** The register keeps each agreement's steps on disk, as items: what a long history costs in memory is its summary. */
+describe('the register steps, stored as items', () => {
+  let dir: string;
+  let store: SqliteEventStore;
+  let documents: SqliteDocumentStore;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ledger-items-'));
+    store = new SqliteEventStore(join(dir, 'ledger.sqlite'));
+    documents = new SqliteDocumentStore(join(dir, 'read-models.sqlite'));
+  });
+  afterEach(async () => {
+    documents.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('rewrites a corrected step where it stands, and takes a withdrawn one out of the calendar, on disk and after a restart', async () => {
+    const handler = new CommandHandler(store);
+    const live = new Projector(store, documents, registerModel, logger);
+    live.start();
+    const id = 'eu-cabo-verde-test';
+    await handler.handle(id, { type: 'RegisterAgreement', input: { agreementId: id, title: 'EU-Cabo Verde test', kind: 'visa_facilitation_agreement', parties: ['EU', 'Cabo Verde'] } }, meta('c1'));
+    const signed = await handler.handle(id, { type: 'RecordStep', step: 'signed', data: { occurredOn: '2021-03-21' } }, meta('c2'));
+    const meeting = await handler.handle(id, { type: 'RecordStep', step: 'meeting_held', data: { occurredOn: '2021-03-25', body: 'Joint Committee' } }, meta('c3'));
+    expect(await live.waitFor(await store.headPosition(), 5000)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const march = () => live.itemsInSpan('2021-03-01', '2021-03-31', { offset: 0, limit: 10 }).items.map(({ item }) => `${item.value.step}@${item.value.data.occurredOn}`);
+    expect(march()).toEqual(['signed@2021-03-21', 'meeting_held@2021-03-25']);
+
+    const signedId = signed.events[0]!.id;
+    await handler.handle(id, { type: 'CorrectStep', input: { eventId: signedId, changes: { occurredOn: '2021-03-18' }, reason: 'the narrative gives 18 March' } }, meta('c4'));
+    await handler.handle(id, { type: 'WithdrawStep', input: { eventId: meeting.events[0]!.id, reason: 'no such meeting' } }, meta('c5'));
+    expect(await live.waitFor(await store.headPosition(), 5000)).toBe(true);
+    // Asked at once: what was folded is stored before the calendar is read.
+    expect(march()).toEqual(['signed@2021-03-18']);
+    expect(live.items(id).map(({ seq, value }) => [seq, value.eventId, value.withdrawn?.reason])).toEqual([
+      [signed.events[0]!.position, signedId, undefined],
+      [meeting.events[0]!.position, meeting.events[0]!.id, 'no such meeting'],
+    ]);
+    await live.stop();
+
+    const restarted = new Projector(store, documents, registerModel, logger);
+    expect(restarted.items(id)[0]!.value).toMatchObject({ data: { occurredOn: '2021-03-18' }, original: { occurredOn: '2021-03-21' } });
+    expect(restarted.itemsInSpan('2021-03-01', '2021-03-31', { offset: 0, limit: 10 }).total).toBe(1);
+  });
+
+  it('pages a period in the same order from SQLite and from memory, each step once', async () => {
+    await importDataset(new CommandHandler(store), dataset, 'test');
+    const head = await store.headPosition();
+    const onDisk = new Projector(store, documents, registerModel, logger);
+    const inMemory = new Projector(store, new MemoryDocumentStore(), registerModel, logger);
+    for (const projector of [onDisk, inMemory]) {
+      projector.start();
+      expect(await projector.waitFor(head, 10_000)).toBe(true);
+      await projector.stop();
+    }
+    const pages = (projector: typeof onDisk) => {
+      const seen: string[] = [];
+      for (let offset = 0; ; offset += 25) {
+        const page = projector.itemsInSpan('2008-01-01', '2021-12-31', { offset, limit: 25 });
+        seen.push(...page.items.map(({ key, item }) => `${key} ${item.seq}`));
+        if (offset + 25 >= page.total) return { seen, total: page.total };
+      }
+    };
+    const disk = pages(onDisk);
+    expect(disk.total).toBeGreaterThan(100);
+    expect(new Set(disk.seen).size).toBe(disk.total);
+    expect(pages(inMemory)).toEqual(disk);
+  });
+});
