@@ -10,22 +10,23 @@ export interface ProjectedEvent {
 
 /**
  * One of a document's items (a step of an agreement): stored in a row of its own, so that a long
- * history is written once, item by item, and never held in memory as a whole. `seq` orders the
- * items of a document and identifies one: the global position of the event that added it.
+ * history is written once, item by item, and never held in memory as a whole. `seq` identifies
+ * an item: the global position of the event that added it. A document's items form a chain,
+ * each naming the one before it, and the document keeps the last: finding them needs no index by
+ * document (such an index, written in the log's interleaved order, made a rebuild three times
+ * slower) and the document stays the same size however long its history.
  */
 export interface Item<Value> {
   seq: number;
+  /** The document's item before this one; null for its first. */
+  prev: number | null;
   value: Value;
 }
 
-/**
- * Items as a fold sees them: the stored ones, and those written by earlier events not yet stored.
- * A document keeps the `seq`s of its items (a number a step), so that finding them needs no index
- * by document: such an index, written in the log's interleaved order, made a rebuild three times slower.
- */
+/** Items as a fold sees them: the stored ones, and those written by earlier events not yet stored. */
 export interface Items<Value> {
-  /** The items with these `seq`s, in the order given. Reads the disk: for the rare event that reaches back. */
-  get(seqs: readonly number[]): Array<Item<Value>>;
+  /** A document's items in order, walked back from its last one. Reads the disk: for the rare event that reaches back. */
+  chain(last: number | null): Array<Item<Value>>;
   /** Adds an item, or replaces the one with the same `seq`. */
   put(item: Item<Value>): void;
 }
@@ -38,9 +39,9 @@ export interface ItemCodec<Value> {
   spanOf(value: Value): { start: string; end: string } | undefined;
 }
 
-/** A model whose documents have items says where a document keeps their `seq`s. */
+/** A model whose documents have items says which is a document's last. */
 export interface ItemsOf<Doc, Value> extends ItemCodec<Value> {
-  seqsOf(document: Doc): readonly number[];
+  lastOf(document: Doc): number | null;
 }
 
 /**
@@ -68,18 +69,30 @@ export interface ReadModel<Doc, Value = never> {
 
 /** Items kept in memory: for replays that fold a log outside the projector (as-of questions, tests). */
 export class ItemsInMemory<Value> implements Items<Value> {
-  private readonly bySeq = new Map<number, Value>();
+  private readonly bySeq = new Map<number, Item<Value>>();
 
-  get(seqs: readonly number[]): Array<Item<Value>> {
-    return seqs.flatMap((seq) => (this.bySeq.has(seq) ? [{ seq, value: this.bySeq.get(seq)! }] : []));
+  chain(last: number | null): Array<Item<Value>> {
+    return walkBack(last, (seq) => this.bySeq.get(seq));
   }
 
   /** Every item, in `seq` order. */
   list(): Array<Item<Value>> {
-    return this.get([...this.bySeq.keys()].sort((a, b) => a - b));
+    return [...this.bySeq.values()].sort((a, b) => a.seq - b.seq);
   }
 
-  put({ seq, value }: Item<Value>): void {
-    this.bySeq.set(seq, value);
+  put(item: Item<Value>): void {
+    this.bySeq.set(item.seq, item);
   }
+}
+
+/** The chain ending at `last`, in order. Throws on a missing link: a document must not silently lose steps. */
+export function walkBack<Value>(last: number | null, find: (seq: number) => Item<Value> | undefined): Array<Item<Value>> {
+  const items: Array<Item<Value>> = [];
+  for (let seq = last; seq !== null; ) {
+    const item = find(seq);
+    if (!item) throw new Error(`item ${seq} is missing from its document's chain`);
+    items.push(item);
+    seq = item.prev;
+  }
+  return items.reverse();
 }

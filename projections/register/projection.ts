@@ -20,8 +20,8 @@ export interface RegisterDocument {
   /** Stored steps the machine refuses today (a changed rule meeting an old history); should stay empty. */
   anomalies: AgreementState['anomalies'];
   summary: StepSummary;
-  /** Where its steps are stored: the `seq` of each (the position of the event that recorded it), in recorded order. */
-  steps: number[];
+  /** Its last step's item (the position of the event that recorded it); the steps before it are chained to it. */
+  lastStep: number | null;
   /** Global position and time of the agreement's last recorded event: "last activity". */
   lastPosition: number;
   lastRecordedAt: string;
@@ -59,7 +59,7 @@ export function foldRegister(document: RegisterDocument | undefined, { event, po
     const after = evolve(document ? stateWithSteps(document, []) : initialState, event);
     if (!after.registration) return document;
     if (!document) {
-      return { registration: after.registration, machine: after.machine, anomalies: after.anomalies, summary: emptySummary, steps: [], lastPosition: position, lastRecordedAt: recordedAt };
+      return { registration: after.registration, machine: after.machine, anomalies: after.anomalies, summary: emptySummary, lastStep: null, lastPosition: position, lastRecordedAt: recordedAt };
     }
     return update(document, after, document.summary, position, recordedAt);
   }
@@ -69,17 +69,16 @@ export function foldRegister(document: RegisterDocument | undefined, { event, po
     const after = evolve(stateWithSteps(document, []), event);
     const step = after.steps[0]!;
     const summary = addStep(document.summary, step);
-    steps.put({ seq: position, value: storeStep(step) });
+    steps.put({ seq: position, prev: document.lastStep, value: storeStep(step) });
     // Changed only once nothing can throw: a fold that fails leaves the document as it was.
-    document.steps.push(position);
+    document.lastStep = position;
     return update(document, after, summary, position, recordedAt);
   }
-  const stored = steps.get(document.steps);
-  if (stored.length !== document.steps.length) throw new Error(`${document.registration.agreementId}: ${document.steps.length - stored.length} stored steps missing`);
+  const stored = steps.chain(document.lastStep);
   const before = stateWithSteps(document, stored.map(({ value }) => restoreStep(value)));
   const after = evolve(before, event);
   after.steps.forEach((step, index) => {
-    if (step !== before.steps[index]) steps.put({ seq: document.steps[index]!, value: storeStep(step) });
+    if (step !== before.steps[index]) steps.put({ ...stored[index]!, value: storeStep(step) });
   });
   return update(document, after, summarize(after.steps), position, recordedAt);
 }
@@ -139,13 +138,13 @@ export const registerModel: ReadModel<RegisterDocument, StoredStep> = {
   toJSON: (document) => document,
   fromJSON: (json) => {
     const document = json as RegisterDocument;
-    if (typeof document?.machine?.value !== 'string' || typeof document.summary !== 'object' || !Array.isArray(document.steps)) {
+    if (typeof document?.machine?.value !== 'string' || typeof document.summary !== 'object' || !('lastStep' in document)) {
       throw new Error('not a register document of version 3');
     }
     return document;
   },
   items: {
-    seqsOf: (document) => document.steps,
+    lastOf: (document) => document.lastStep,
     serialize: (step) => JSON.stringify(step),
     parse: (json) => JSON.parse(json) as StoredStep,
     // The parsed date itself (kept and shared by partialDate): no object made per step.

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Item, Items, ProjectedEvent, ReadModel } from '../../projections/read-model.js';
+import { walkBack, type Item, type Items, type ProjectedEvent, type ReadModel } from '../../projections/read-model.js';
 import type { EventStore, StoredEvent, Subscription } from '../event-store/port.js';
 import type { DocumentStore, StoredItem } from '../read-models/document-store.js';
 import { toRecorded } from './handle-command.js';
@@ -39,10 +39,10 @@ export class Projector<Doc, Value = never> {
   /** Items folded since the last store, by seq, already as stored (text keeps the heap small). */
   private pendingItems = new Map<number, StoredItem>();
   /** The items a fold sees, made once: the document being folded and what its event wrote so far. */
-  private readonly folding = { key: '', written: new Map<number, Value>() };
+  private readonly folding = { key: '', written: new Map<number, Item<Value>>() };
   private readonly foldItems: Items<Value> = {
-    get: (seqs) => this.ownItems(this.folding.key, seqs, this.folding.written),
-    put: ({ seq, value }) => void this.folding.written.set(seq, value),
+    chain: (last) => this.ownChain(this.folding.key, last, this.folding.written),
+    put: (item) => void this.folding.written.set(item.seq, item),
   };
   private subscription: Subscription | undefined;
   private running: Promise<void> | undefined;
@@ -151,7 +151,9 @@ export class Projector<Doc, Value = never> {
         } else {
           this.documents.set(key, next);
           const codec = this.model.items;
-          if (codec) for (const [seq, value] of written) this.pendingItems.set(seq, { key, seq, json: codec.serialize(value), span: codec.spanOf(value) ?? null });
+          if (codec) {
+            for (const { seq, prev, value } of written.values()) this.pendingItems.set(seq, { key, seq, prev, json: codec.serialize(value), span: codec.spanOf(value) ?? null });
+          }
         }
         this.dirty.add(key);
       }
@@ -229,33 +231,25 @@ export class Projector<Doc, Value = never> {
   items(key: string): Array<Item<Value>> {
     const document = this.get(key);
     if (document === undefined) return [];
-    const seqs = this.requireItems().seqsOf(document);
-    return this.serving ? this.storedItems(this.model.name, seqs) : this.ownItems(key, seqs);
+    const last = this.requireItems().lastOf(document);
+    return this.serving ? walkBack(last, (seq) => this.storedItem(this.model.name, seq)) : this.ownChain(key, last);
   }
 
-  /** This projector's items: those written by the event being folded, those folded since the last store, those stored. */
-  private ownItems(key: string, seqs: readonly number[], written?: ReadonlyMap<number, Value>): Array<Item<Value>> {
+  /** This projector's chain: items written by the event being folded, folded since the last store, or stored. */
+  private ownChain(key: string, last: number | null, written?: ReadonlyMap<number, Item<Value>>): Array<Item<Value>> {
     const codec = this.requireItems();
-    const newer = (seq: number) => {
-      const value = written?.get(seq);
-      if (value !== undefined) return value;
+    return walkBack(last, (seq) => {
+      const item = written?.get(seq);
+      if (item) return item;
       const pending = this.pendingItems.get(seq);
-      return pending && pending.key === key ? codec.parse(pending.json) : undefined;
-    };
-    const found = new Map<number, Value>();
-    const missing: number[] = [];
-    for (const seq of seqs) {
-      const value = newer(seq);
-      if (value === undefined) missing.push(seq);
-      else found.set(seq, value);
-    }
-    for (const { seq, value } of this.storedItems(this.storageName, missing)) found.set(seq, value);
-    return seqs.flatMap((seq) => (found.has(seq) ? [{ seq, value: found.get(seq)! }] : []));
+      if (pending && pending.key === key) return { seq, prev: pending.prev, value: codec.parse(pending.json) };
+      return this.storedItem(this.storageName, seq);
+    });
   }
 
-  private storedItems(storageName: string, seqs: readonly number[]): Array<Item<Value>> {
-    const codec = this.requireItems();
-    return this.storage.items(storageName, seqs).map(({ seq, json }) => ({ seq, value: codec.parse(json) }));
+  private storedItem(storageName: string, seq: number): Item<Value> | undefined {
+    const row = this.storage.item(storageName, seq);
+    return row && { seq, prev: row.prev, value: this.requireItems().parse(row.json) };
   }
 
   /** A page of the items that may fall in `start`-`end`, in calendar order (see `DocumentStore.itemsInSpan`). */
@@ -264,7 +258,7 @@ export class Projector<Doc, Value = never> {
     // What was folded is stored first, so the answer has every item the position says it has.
     if (!this.serving && this.status.state !== 'failed') this.flush();
     const found = this.storage.itemsInSpan(this.serving ? this.model.name : this.storageName, start, end, page);
-    return { total: found.total, items: found.items.map(({ key, seq, json }) => ({ key, item: { seq, value: codec.parse(json) } })) };
+    return { total: found.total, items: found.items.map(({ key, seq, prev, json }) => ({ key, item: { seq, prev, value: codec.parse(json) } })) };
   }
 
   private requireItems() {

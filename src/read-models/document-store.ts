@@ -11,6 +11,8 @@ export interface StoredItem {
   key: string;
   /** Unique within the model: the position of the event that added the item. */
   seq: number;
+  /** The item before it in its document; null: the first. */
+  prev: number | null;
   json: string;
   /** The days the item may fall on, for period queries; null: none. */
   span: { start: string; end: string } | null;
@@ -18,15 +20,15 @@ export interface StoredItem {
 
 export interface ItemPage {
   total: number;
-  items: Array<{ key: string; seq: number; json: string }>;
+  items: Array<{ key: string; seq: number; prev: number | null; json: string }>;
 }
 
 export interface DocumentStore {
   checkpoint(model: string): Checkpoint | undefined;
   load(model: string, key: string): unknown;
   loadAll(model: string): Iterable<[string, unknown]>;
-  /** The items with these `seq`s, in the order given (those not stored left out). */
-  items(model: string, seqs: readonly number[]): Array<{ seq: number; json: string }>;
+  /** One item, by its `seq`. */
+  item(model: string, seq: number): { prev: number | null; json: string } | undefined;
   /** Every item of the model, by key then `seq`: what comparing two builds of a model reads. */
   allItems(model: string): Iterable<StoredItem>;
   /**
@@ -73,12 +75,9 @@ export class MemoryDocumentStore implements DocumentStore {
     for (const [key, json] of this.documents.get(model) ?? []) yield [key, JSON.parse(json)];
   }
 
-  items(model: string, seqs: readonly number[]): Array<{ seq: number; json: string }> {
-    const stored = this.modelItems(model);
-    return seqs.flatMap((seq) => {
-      const item = stored.get(seq);
-      return item ? [{ seq, json: item.json }] : [];
-    });
+  item(model: string, seq: number): { prev: number | null; json: string } | undefined {
+    const item = this.modelItems(model).get(seq);
+    return item && { prev: item.prev, json: item.json };
   }
 
   allItems(model: string): Iterable<StoredItem> {
@@ -87,7 +86,7 @@ export class MemoryDocumentStore implements DocumentStore {
 
   itemsInSpan(model: string, start: string, end: string, { offset, limit }: { offset: number; limit: number }): ItemPage {
     const matching = [...this.modelItems(model).values()].filter(({ span }) => span !== null && span.start <= end && span.end >= start).sort(bySpan);
-    return { total: matching.length, items: matching.slice(offset, offset + limit).map(({ key, seq, json }) => ({ key, seq, json })) };
+    return { total: matching.length, items: matching.slice(offset, offset + limit).map(({ key, seq, prev, json }) => ({ key, seq, prev, json })) };
   }
 
   private modelItems(model: string): Map<number, StoredItem> {

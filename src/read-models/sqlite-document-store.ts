@@ -36,10 +36,10 @@ export class SqliteDocumentStore implements DocumentStore {
         failed_position INTEGER, failed_error TEXT
       ) STRICT;
       -- Items in the order folds add them (seq is a log position), so a rebuild appends at the end.
-      -- No index by key: documents keep their items' seqs, and an index written in the log's
+      -- No index by key: a document's items are chained (prev), and an index written in the log's
       -- interleaved order cost a rebuild more than all the rest of the writing.
       CREATE TABLE IF NOT EXISTS read_model_items (
-        model TEXT NOT NULL, seq INTEGER NOT NULL, key TEXT NOT NULL, item TEXT NOT NULL, span_start TEXT, span_end TEXT,
+        model TEXT NOT NULL, seq INTEGER NOT NULL, key TEXT NOT NULL, prev INTEGER, item TEXT NOT NULL, span_start TEXT, span_end TEXT,
         PRIMARY KEY (model, seq)
       ) STRICT, WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS read_model_items_by_span ON read_model_items (model, span_start) WHERE span_start IS NOT NULL;`);
@@ -57,16 +57,16 @@ export class SqliteDocumentStore implements DocumentStore {
       removeAll: this.db.prepare('DELETE FROM read_model_documents WHERE model = ?'),
       removeCheckpoint: this.db.prepare('DELETE FROM read_model_checkpoints WHERE model = ?'),
       renameDocuments: this.db.prepare('UPDATE read_model_documents SET model = ? WHERE model = ?'),
-      items: this.db.prepare('SELECT seq, item AS json FROM read_model_items WHERE model = ? AND seq IN (SELECT value FROM json_each(?))'),
-      allItems: this.db.prepare('SELECT key, seq, item AS json, span_start, span_end FROM read_model_items WHERE model = ? ORDER BY key, seq'),
+      item: this.db.prepare('SELECT prev, item AS json FROM read_model_items WHERE model = ? AND seq = ?'),
+      allItems: this.db.prepare('SELECT key, seq, prev, item AS json, span_start, span_end FROM read_model_items WHERE model = ? ORDER BY key, seq'),
       countInSpan: this.db.prepare('SELECT COUNT(*) FROM read_model_items WHERE model = ? AND span_start <= ? AND span_end >= ?').pluck(),
       pageInSpan: this.db.prepare(
-        `SELECT key, seq, item AS json FROM read_model_items WHERE model = ? AND span_start <= ? AND span_end >= ?
+        `SELECT key, seq, prev, item AS json FROM read_model_items WHERE model = ? AND span_start <= ? AND span_end >= ?
          ORDER BY span_start, julianday(span_end) - julianday(span_start), key, seq LIMIT ? OFFSET ?`,
       ),
       putItem: this.db.prepare(
-        `INSERT INTO read_model_items (model, seq, key, item, span_start, span_end) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (model, seq) DO UPDATE SET key = excluded.key, item = excluded.item, span_start = excluded.span_start, span_end = excluded.span_end`,
+        `INSERT INTO read_model_items (model, seq, key, prev, item, span_start, span_end) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (model, seq) DO UPDATE SET key = excluded.key, prev = excluded.prev, item = excluded.item, span_start = excluded.span_start, span_end = excluded.span_end`,
       ),
       removeItemsOf: this.db.prepare('DELETE FROM read_model_items WHERE model = ? AND key = ?'),
       removeAllItems: this.db.prepare('DELETE FROM read_model_items WHERE model = ?'),
@@ -81,7 +81,7 @@ export class SqliteDocumentStore implements DocumentStore {
           this.statements.removeItemsOf.run(model, key);
         }
       }
-      for (const { key, seq, json, span } of items) this.statements.putItem.run(model, seq, key, json, span?.start ?? null, span?.end ?? null);
+      for (const { key, seq, prev, json, span } of items) this.statements.putItem.run(model, seq, key, prev, json, span?.start ?? null, span?.end ?? null);
       this.statements.setCheckpoint.run(model, version, position, null, null);
     });
   }
@@ -108,15 +108,13 @@ export class SqliteDocumentStore implements DocumentStore {
     for (const [key, json] of rows) yield [key, JSON.parse(json)];
   }
 
-  items(model: string, seqs: readonly number[]): Array<{ seq: number; json: string }> {
-    if (seqs.length === 0) return [];
-    const found = new Map((this.statements.items.all(model, JSON.stringify(seqs)) as Array<{ seq: number; json: string }>).map((row) => [row.seq, row]));
-    return seqs.flatMap((seq) => found.get(seq) ?? []);
+  item(model: string, seq: number): { prev: number | null; json: string } | undefined {
+    return this.statements.item.get(model, seq) as { prev: number | null; json: string } | undefined;
   }
 
   *allItems(model: string): Iterable<StoredItem> {
-    for (const row of this.statements.allItems.iterate(model) as Iterable<{ key: string; seq: number; json: string; span_start: string | null; span_end: string | null }>) {
-      yield { key: row.key, seq: row.seq, json: row.json, span: row.span_start === null ? null : { start: row.span_start, end: row.span_end! } };
+    for (const row of this.statements.allItems.iterate(model) as Iterable<{ key: string; seq: number; prev: number | null; json: string; span_start: string | null; span_end: string | null }>) {
+      yield { key: row.key, seq: row.seq, prev: row.prev, json: row.json, span: row.span_start === null ? null : { start: row.span_start, end: row.span_end! } };
     }
   }
 

@@ -104,14 +104,14 @@ function foldUpTo(events: StoredEvent[], position: number): { documents: Map<str
   }
   return {
     documents: new Map([...documents].map(([key, document]) => [key, JSON.stringify(registerModel.toJSON(document))])),
-    steps: [...steps].sort(([a], [b]) => (a < b ? -1 : 1)).flatMap(([key, items]) => items.list().map(({ seq, value }) => `${key} ${seq} ${JSON.stringify(value)}`)),
+    steps: [...steps].sort(([a], [b]) => (a < b ? -1 : 1)).flatMap(([key, items]) => items.list().map(({ seq, prev, value }) => `${key} ${seq} ${prev} ${JSON.stringify(value)}`)),
   };
 }
 
 function storedDocuments(documents: SqliteDocumentStore): { documents: Map<string, string>; steps: string[] } {
   return {
     documents: new Map([...documents.loadAll('register')].map(([key, json]) => [key, JSON.stringify(json)])),
-    steps: [...documents.allItems('register')].map(({ key, seq, json }) => `${key} ${seq} ${json}`),
+    steps: [...documents.allItems('register')].map(({ key, seq, prev, json }) => `${key} ${seq} ${prev} ${json}`),
   };
 }
 

@@ -28,8 +28,8 @@ describe('the register read model', () => {
       status: 'signed', lastStep: { step: 'signed', occurredOn: '2021-05', tentative: false }, lastPosition: 12, lastRecordedAt: '2026-01-03T00:00:00.000Z',
     });
     expect(steps.list()).toEqual([
-      { seq: 11, value: { eventId: id(1), step: 'round_held', data: { occurredOn: '2021-01-28', round: 6 } } },
-      { seq: 12, value: { eventId: id(2), step: 'signed', data: { occurredOn: '2021-05' } } },
+      { seq: 11, prev: null, value: { eventId: id(1), step: 'round_held', data: { occurredOn: '2021-01-28', round: 6 } } },
+      { seq: 12, prev: 11, value: { eventId: id(2), step: 'signed', data: { occurredOn: '2021-05' } } },
     ]);
   });
 
@@ -69,8 +69,10 @@ describe('the register read model', () => {
     expect(document!.summary.planned.map((planned) => planned.step)).toEqual(['entered_into_force']);
     expect(steps.list().map(({ value }) => value)).toEqual(replayed.steps.map(storeStep));
     expect(steps.list()[1]!.value).toMatchObject({ data: { occurredOn: '2021-03-18' }, original: { occurredOn: '2021-03-21', source: '004:67' }, corrections: [{ reason: 'the narrative gives 18 March' }] });
-    // A step's item stays at the position of the event that recorded it, corrected or not.
+    // A step's item stays at the position of the event that recorded it, corrected or not, chained to the one before.
     expect(steps.list().map(({ seq }) => seq)).toEqual([11, 12, 14, 15, 16, 17]);
+    expect(steps.chain(document!.lastStep)).toEqual(steps.list());
+    expect(steps.list().map(({ prev }) => prev)).toEqual([null, 11, 12, 14, 15, 16]);
   });
 
   it('pages most recent activity first with an opaque cursor, and refuses a forged one', () => {
