@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { CommandHandler } from './application/handle-command.js';
 import { LedgerMetrics } from './application/metrics.js';
 import type { Projector } from './application/projector.js';
 import type { RegisterProjector } from './application/register-projector.js';
 import type { EventStore } from './event-store/port.js';
 import { registerAuth } from './http/auth.js';
+import { fastValidatorCompiler } from './http/fast-validation.js';
 import { registerProblemHandlers, sendFrameworkProblem } from './http/problem.js';
 import { agreementRoutes } from './http/routes/agreements.js';
 import { auditRoutes } from './http/routes/audit.js';
@@ -54,6 +55,9 @@ export async function buildApp({ store, logger, handler, register, tokens, metri
     // (ids 120 characters, party names 200); this only has to let the longest through percent-encoded.
     routerOptions: { maxParamLength: 200 * 12 },
     frameworkErrors: sendFrameworkProblem,
+    // Fastify makes a child logger per request to bind its id; pino serialises the bindings at once
+    // (about 2 us, a twentieth of a cached read). A silent logger writes nothing, so it needs no child.
+    childLoggerFactory: (parent, bindings, options) => (parent.level === 'silent' ? parent : parent.child(bindings, options)),
     // The caller's X-Request-Id is kept when it is sane, so one id follows a request across services.
     requestIdHeader: false,
     genReqId: (request) => {
@@ -66,7 +70,8 @@ export async function buildApp({ store, logger, handler, register, tokens, metri
   app.server.headersTimeout = REQUEST_TIMEOUT_MS;
   // JSON only: anything else is 415, not a string for the validator to puzzle over.
   app.removeContentTypeParser('text/plain');
-  app.setValidatorCompiler(validatorCompiler);
+  // zod's, with a shortcut for ids and other plain bounded strings (see fast-validation.ts).
+  app.setValidatorCompiler(fastValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
   registerAuth(app, tokens);

@@ -24,9 +24,7 @@ export function registerAuth(app: FastifyInstance, tokens: TokenBook): void {
     const roles = request.routeOptions.config?.roles;
     if (!roles) return done();
     const header = request.headers.authorization;
-    // The scheme name is case-insensitive (RFC 9110); the token is not.
-    const match = typeof header === 'string' ? /^Bearer +([\x21-\x7e]{1,256})$/i.exec(header) : null;
-    const principal = match ? tokens.identify(match[1]!) : undefined;
+    const principal = typeof header === 'string' ? identified(request.raw.socket, header, tokens) : undefined;
     if (!principal) {
       reply.header('www-authenticate', 'Bearer realm="agreement-ledger"');
       sendProblem(reply, { status: 401, title: 'Unauthorized', code: 'UNAUTHENTICATED', detail: 'Authorization: a valid bearer token is required' });
@@ -50,6 +48,36 @@ export function registerAuth(app: FastifyInstance, tokens: TokenBook): void {
     }
     done();
   });
+}
+
+/**
+ * The bearer header last verified on each connection, and whose it was. A client sends the same
+ * header with every request on a keep-alive connection; hashing and comparing it against every
+ * token each time was the largest cost of a cached read. A header is trusted again only if it is
+ * equal to the one verified on the same socket, compared in constant time (a proxy may carry
+ * several clients' requests over one upstream connection); anything else is verified in full.
+ */
+const verified = new WeakMap<object, { header: string; principal: Principal }>();
+
+function identified(socket: object | undefined, header: string, tokens: TokenBook): Principal | undefined {
+  const known = socket ? verified.get(socket) : undefined;
+  if (known && sameText(header, known.header)) return known.principal;
+  // The scheme name is case-insensitive (RFC 9110); the token is not.
+  const match = /^Bearer +([\x21-\x7e]{1,256})$/i.exec(header);
+  const principal = match ? tokens.identify(match[1]!) : undefined;
+  if (principal && socket) verified.set(socket, { header, principal });
+  return principal;
+}
+
+/**
+ * Equal strings, in a time that depends only on the length of `given` (the caller's input): no
+ * early exit on the first difference, so the time says nothing about how much of `known` matched.
+ */
+export function sameText(given: string, known: string): boolean {
+  let difference = given.length ^ known.length;
+  // Past the end of `known`, charCodeAt is NaN, which `^` takes as 0: the lengths already differ.
+  for (let i = 0; i < given.length; i++) difference |= given.charCodeAt(i) ^ known.charCodeAt(i);
+  return difference === 0;
 }
 
 export const READERS: readonly Role[] = ['officer', 'auditor', 'viewer'];

@@ -19,7 +19,7 @@ import {
   AgreementParams, AgreementView, CorrectionBody, ProblemView, RegisterBody, RegisterPageView, RegisterQuerySchema, StepBody, StepRecorded,
 } from '../schemas/agreements.js';
 import { agreementView, storedEventView } from '../views.js';
-import { BoundedMap } from '../../util/bounded-map.js';
+import { AgreementViews } from '../agreement-views.js';
 
 export interface AgreementRouteDeps {
   handler: CommandHandler;
@@ -41,7 +41,7 @@ const WriteHeaders = z.object({
 /** Desk officers write here; auditors and dashboards read. */
 export const agreementRoutes = ({ handler, register, store }: AgreementRouteDeps): FastifyPluginAsyncZod =>
   async (app) => {
-    const views = new BoundedMap<string, { revision: number; json: string }>(10_000);
+    const views = new AgreementViews(10_000);
 
     app.post('/agreements', {
       config: { roles: WRITERS },
@@ -108,17 +108,19 @@ export const agreementRoutes = ({ handler, register, store }: AgreementRouteDeps
         response: { 200: AgreementView, 304: z.null(), ...problems(401, 403, 404) },
       },
     }, async (request, reply) => {
-      const { state, revision } = await handler.load(request.params.id);
-      if (!state.registration) throw notFound(request.params.id);
-      const tag = etag(revision);
-      reply.header('etag', tag);
-      if (noneMatch(request.headers['if-none-match'], tag)) return reply.code(304).send(null);
-      // Dashboards poll this: the JSON of each agreement is built once per revision.
-      let view = views.get(request.params.id);
-      if (view?.revision !== revision) {
-        view = { revision, json: JSON.stringify(agreementView(state, revision)) };
-        views.set(request.params.id, view);
+      const { id } = request.params;
+      // Dashboards poll this: the JSON of each agreement is built once per revision, and answered
+      // as it is while the store reports no commit since (see AgreementViews).
+      const storeVersion = store.changeVersion?.();
+      let view = views.current(id, storeVersion);
+      if (view === undefined) {
+        const { state, revision } = await handler.load(id);
+        if (!state.registration) throw notFound(id);
+        view = views.at(id, revision, storeVersion, () => agreementView(state, revision));
       }
+      reply.header('etag', view.etag);
+      if (noneMatch(request.headers['if-none-match'], view.etag)) return reply.code(304).send(null);
+      // A string: Fastify sends it as it is (the response schema above is for the OpenAPI document).
       return (reply as FastifyReply).type('application/json; charset=utf-8').send(view.json);
     });
 
