@@ -192,7 +192,13 @@ export function storeState(state: AgreementState): StoredAgreementState {
 }
 
 export function storeStep({ eventId, step, data, original, corrections, withdrawn }: RecordedStep): StoredStep {
-  return { eventId, step, data, ...(corrections.length > 0 ? { original, corrections } : {}), ...(withdrawn ? { withdrawn } : {}) };
+  const stored: StoredStep = { eventId, step, data };
+  if (corrections.length > 0) {
+    stored.original = original;
+    stored.corrections = corrections;
+  }
+  if (withdrawn) stored.withdrawn = withdrawn;
+  return stored;
 }
 
 /** Restores without replaying: the machine's position is plain data. */

@@ -35,16 +35,12 @@ export const emptySummary: StepSummary = { last: null, lastFirm: null, latestFir
 
 export function datedStep(step: RecordedStep, planned = false): DatedStep {
   const { occurredOn, tentative, body, location, party } = step.data;
-  return {
-    eventId: step.eventId,
-    step: step.step,
-    occurredOn,
-    tentative: tentative === true,
-    planned,
-    ...(body !== undefined ? { body } : {}),
-    ...(location !== undefined ? { location } : {}),
-    ...(party !== undefined ? { party } : {}),
-  };
+  // Assigned, not spread: a rebuild makes one of these per event.
+  const dated: DatedStep = { eventId: step.eventId, step: step.step, occurredOn, tentative: tentative === true, planned };
+  if (body !== undefined) dated.body = body;
+  if (location !== undefined) dated.location = location;
+  if (party !== undefined) dated.party = party;
+  return dated;
 }
 
 /** Meetings are fulfilled by a meeting of the same body; other steps by a firm step of the same name. */
