@@ -30,6 +30,8 @@ export const streamFor = (agreementId: string) => `agreement-${agreementId}`;
 
 /** Conflicts come only from writers in other processes (this one serialises its own); bounded. */
 const MAX_ATTEMPTS = 8;
+/** Events held by the cache of folded agreements: about 25 MB, the hot agreements of any register. */
+const CACHED_EVENTS = 50_000;
 
 /**
  * Read, decide, append: the one path every write takes. The folded state is cached by stream
@@ -40,7 +42,7 @@ const MAX_ATTEMPTS = 8;
 export class CommandHandler {
   constructor(
     private readonly store: EventStore,
-    private readonly cache = new StateCache(10_000),
+    private readonly cache = new StateCache(CACHED_EVENTS),
   ) {}
 
   /**

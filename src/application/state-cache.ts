@@ -10,8 +10,15 @@ export interface CachedAgreement {
   storeVersion?: number | undefined;
 }
 
-/** Folded agreements by id, least recently used forgotten first. */
+/**
+ * Folded agreements by id, least recently used forgotten first once they hold more than
+ * `capacity` events in all (an event folded costs about half a kilobyte: its step and its id).
+ */
 export class StateCache extends BoundedMap<string, CachedAgreement> {
+  constructor(capacity: number) {
+    super(capacity, (cached) => cached.revision + 1);
+  }
+
   forget(agreementId: string): void {
     this.delete(agreementId);
   }

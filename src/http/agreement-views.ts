@@ -12,11 +12,13 @@ export interface PreparedView {
  * store's change version it was known current at. While that version has not moved (nothing was
  * committed anywhere), the prepared answer is still the agreement as it stands, and a read skips
  * the command handler altogether; otherwise the handler says the revision and this rebuilds only
- * if it changed. Bounded: past `capacity` the oldest prepared view is dropped (first in, first out:
- * a read costs one lookup, no reordering; a dropped view is rebuilt on its next read).
+ * if it changed. Bounded by the length of the JSON kept: past `capacity` characters the oldest
+ * prepared views are dropped (first in, first out: a read costs one lookup, no reordering; a
+ * dropped view is rebuilt on its next read). A view grows with its agreement's history.
  */
 export class AgreementViews {
   private readonly views = new Map<string, PreparedView>();
+  private length = 0;
 
   constructor(private readonly capacity: number) {}
 
@@ -37,9 +39,17 @@ export class AgreementViews {
       ? (known.storeVersion === storeVersion ? known : { ...known, storeVersion })
       : { revision, etag: `"${revision}"`, json: JSON.stringify(build()), storeVersion };
     if (view !== known) {
-      this.views.delete(id);
+      if (known !== undefined) {
+        this.views.delete(id);
+        this.length -= known.json.length;
+      }
       this.views.set(id, view);
-      if (this.views.size > this.capacity) this.views.delete(this.views.keys().next().value!);
+      this.length += view.json.length;
+      while (this.length > this.capacity && this.views.size > 1) {
+        const [oldest, old] = this.views.entries().next().value!;
+        this.views.delete(oldest);
+        this.length -= old.json.length;
+      }
     }
     return view;
   }

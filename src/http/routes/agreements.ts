@@ -41,7 +41,8 @@ const WriteHeaders = z.object({
 /** Desk officers write here; auditors and dashboards read. */
 export const agreementRoutes = ({ handler, register, store }: AgreementRouteDeps): FastifyPluginAsyncZod =>
   async (app) => {
-    const views = new AgreementViews(10_000);
+    // About 16 MB of prepared JSON: the agreements dashboards poll, not the whole register.
+    const views = new AgreementViews(16 * 2 ** 20);
 
     app.post('/agreements', {
       config: { roles: WRITERS },
