@@ -42,7 +42,10 @@ export class SqliteDocumentStore implements DocumentStore {
         model TEXT NOT NULL, seq INTEGER NOT NULL, key TEXT NOT NULL, prev INTEGER, item TEXT NOT NULL, span_start TEXT, span_end TEXT,
         PRIMARY KEY (model, seq)
       ) STRICT, WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS read_model_items_by_span ON read_model_items (model, span_start) WHERE span_start IS NOT NULL;`);
+      CREATE INDEX IF NOT EXISTS read_model_items_by_span ON read_model_items (model, span_start) WHERE span_start IS NOT NULL;
+      -- The longest span of a model's items, in days: an item overlapping a period starts at most
+      -- that long before it, which bounds the index range a period query reads on both sides.
+      CREATE TABLE IF NOT EXISTS read_model_spans (model TEXT PRIMARY KEY, widest_days INTEGER NOT NULL) STRICT;`);
     this.statements = {
       checkpoint: this.db.prepare('SELECT version, position, failed_position, failed_error FROM read_model_checkpoints WHERE model = ?'),
       load: this.db.prepare('SELECT document FROM read_model_documents WHERE model = ? AND key = ?').pluck(),
@@ -59,9 +62,9 @@ export class SqliteDocumentStore implements DocumentStore {
       renameDocuments: this.db.prepare('UPDATE read_model_documents SET model = ? WHERE model = ?'),
       item: this.db.prepare('SELECT prev, item AS json FROM read_model_items WHERE model = ? AND seq = ?'),
       allItems: this.db.prepare('SELECT key, seq, prev, item AS json, span_start, span_end FROM read_model_items WHERE model = ? ORDER BY key, seq'),
-      countInSpan: this.db.prepare('SELECT COUNT(*) FROM read_model_items WHERE model = ? AND span_start <= ? AND span_end >= ?').pluck(),
+      countInSpan: this.db.prepare('SELECT COUNT(*) FROM read_model_items WHERE model = ? AND span_start BETWEEN ? AND ? AND span_end >= ?').pluck(),
       pageInSpan: this.db.prepare(
-        `SELECT key, seq, prev, item AS json FROM read_model_items WHERE model = ? AND span_start <= ? AND span_end >= ?
+        `SELECT key, seq, prev, item AS json FROM read_model_items WHERE model = ? AND span_start BETWEEN ? AND ? AND span_end >= ?
          ORDER BY span_start, julianday(span_end) - julianday(span_start), key, seq LIMIT ? OFFSET ?`,
       ),
       putItem: this.db.prepare(
@@ -71,6 +74,10 @@ export class SqliteDocumentStore implements DocumentStore {
       removeItemsOf: this.db.prepare('DELETE FROM read_model_items WHERE model = ? AND key = ?'),
       removeAllItems: this.db.prepare('DELETE FROM read_model_items WHERE model = ?'),
       renameItems: this.db.prepare('UPDATE read_model_items SET model = ? WHERE model = ?'),
+      widest: this.db.prepare('SELECT widest_days FROM read_model_spans WHERE model = ?').pluck(),
+      setWidest: this.db.prepare('INSERT INTO read_model_spans (model, widest_days) VALUES (?, ?) ON CONFLICT (model) DO UPDATE SET widest_days = excluded.widest_days'),
+      removeWidest: this.db.prepare('DELETE FROM read_model_spans WHERE model = ?'),
+      renameWidest: this.db.prepare('UPDATE read_model_spans SET model = ? WHERE model = ?'),
       renameCheckpoint: this.db.prepare('UPDATE read_model_checkpoints SET model = ? WHERE model = ?'),
     };
     this.commitNow = this.db.transaction((model: string, version: number, position: number, changes: ReadonlyMap<string, string | null>, items: readonly StoredItem[]) => {
@@ -81,7 +88,12 @@ export class SqliteDocumentStore implements DocumentStore {
           this.statements.removeItemsOf.run(model, key);
         }
       }
-      for (const { key, seq, prev, json, span } of items) this.statements.putItem.run(model, seq, key, prev, json, span?.start ?? null, span?.end ?? null);
+      let widest = this.widestDays(model);
+      for (const { key, seq, prev, json, span } of items) {
+        this.statements.putItem.run(model, seq, key, prev, json, span?.start ?? null, span?.end ?? null);
+        if (span && span.end !== span.start) widest = Math.max(widest, daysBetween(span.start, span.end));
+      }
+      if (widest !== this.widestDays(model)) this.statements.setWidest.run(model, widest);
       this.statements.setCheckpoint.run(model, version, position, null, null);
     });
   }
@@ -119,10 +131,16 @@ export class SqliteDocumentStore implements DocumentStore {
   }
 
   itemsInSpan(model: string, start: string, end: string, { offset, limit }: { offset: number; limit: number }): ItemPage {
+    const earliest = new Date(Date.parse(`${start}T00:00:00Z`) - this.widestDays(model) * 86_400_000).toISOString().slice(0, 10);
     return {
-      total: this.statements.countInSpan.get(model, end, start) as number,
-      items: this.statements.pageInSpan.all(model, end, start, limit, offset) as ItemPage['items'],
+      total: this.statements.countInSpan.get(model, earliest, end, start) as number,
+      items: this.statements.pageInSpan.all(model, earliest, end, start, limit, offset) as ItemPage['items'],
     };
+  }
+
+  /** Longest span of the model's items so far, in days (kept up to date by commits, never shrinks). */
+  private widestDays(model: string): number {
+    return (this.statements.widest.get(model) as number | undefined) ?? 0;
   }
 
   commit(model: string, version: number, position: number, changes: ReadonlyMap<string, string | null>, items: readonly StoredItem[] = []): void {
@@ -139,6 +157,7 @@ export class SqliteDocumentStore implements DocumentStore {
     this.db.transaction(() => {
       this.statements.removeAll.run(model);
       this.statements.removeAllItems.run(model);
+      this.statements.removeWidest.run(model);
       this.statements.removeCheckpoint.run(model);
     }).immediate();
   }
@@ -150,6 +169,8 @@ export class SqliteDocumentStore implements DocumentStore {
       this.statements.removeCheckpoint.run(model);
       this.statements.renameDocuments.run(model, shadow);
       this.statements.renameItems.run(model, shadow);
+      this.statements.removeWidest.run(model);
+      this.statements.renameWidest.run(model, shadow);
       this.statements.renameCheckpoint.run(model, shadow);
     }).immediate();
   }
@@ -158,4 +179,8 @@ export class SqliteDocumentStore implements DocumentStore {
     this.checkpointer.closeSync();
     this.db.close();
   }
+}
+
+function daysBetween(start: string, end: string): number {
+  return Math.round((Date.parse(`${end}T00:00:00Z`) - Date.parse(`${start}T00:00:00Z`)) / 86_400_000);
 }

@@ -62,6 +62,22 @@ describe('the register steps, stored as items', () => {
     expect(restarted.itemsInSpan('2021-03-01', '2021-03-31', { offset: 0, limit: 10 }).total).toBe(1);
   });
 
+  it('finds a step whose date spans years in a period inside it, and none in a period after it', async () => {
+    const handler = new CommandHandler(store);
+    const live = new Projector(store, documents, registerModel, logger);
+    live.start();
+    const id = 'eu-long-talks';
+    await handler.handle(id, { type: 'RegisterAgreement', input: { agreementId: id, title: 'EU-Long talks', kind: 'readmission_agreement', parties: ['EU', 'Long'] } }, meta('l1'));
+    await handler.handle(id, { type: 'RecordStep', step: 'exploratory_talks_held', data: { occurredOn: '2001-01/2012-12' } }, meta('l2'));
+    await handler.handle(id, { type: 'RecordStep', step: 'mandate_adopted', data: { occurredOn: '2013-02-01' } }, meta('l3'));
+    expect(await live.waitFor(await store.headPosition(), 5000)).toBe(true);
+    const steps = (from: string, to: string) => live.itemsInSpan(from, to, { offset: 0, limit: 10 }).items.map(({ item }) => item.value.step);
+    expect(steps('2010-06-01', '2010-06-30')).toEqual(['exploratory_talks_held']);
+    expect(steps('2012-12-31', '2013-12-31')).toEqual(['exploratory_talks_held', 'mandate_adopted']);
+    expect(steps('2013-03-01', '2013-12-31')).toEqual([]);
+    await live.stop();
+  });
+
   it('pages a period in the same order from SQLite and from memory, each step once', async () => {
     await importDataset(new CommandHandler(store), dataset, 'test');
     const head = await store.headPosition();
