@@ -67,6 +67,10 @@ describe('a projection killed while catching up', () => {
     await clean.waitFor(head, 30_000);
     await clean.stop();
     expect(JSON.stringify([...documents.loadAll('register')])).toBe(JSON.stringify([...cleanDocuments.loadAll('register')]));
+    // And every step stored once, where a clean rebuild stores it.
+    const steps = [...documents.allItems('register')];
+    expect(steps).toHaveLength(300 * 60);
+    expect(JSON.stringify(steps)).toBe(JSON.stringify([...cleanDocuments.allItems('register')]));
     documents.close();
     cleanDocuments.close();
     await store.close();
