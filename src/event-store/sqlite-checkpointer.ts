@@ -46,8 +46,11 @@ export interface CheckpointResult {
 export class Checkpointer {
   private readonly worker: Worker;
   private inFlight = false;
-  private pendingCommits = 0;
+  /** Work committed since the last round, in the caller's units (commits, or estimated WAL frames). */
+  private pendingWork = 0;
   private lastRequestAt = 0;
+  private lastCommitAt = 0;
+  /** One timer, armed once and pushed back on firing: re-arming it on every commit cost the writer. */
   private idleTimer: NodeJS.Timeout | undefined;
   private exited: Promise<void>;
   private readonly closed = new SharedArrayBuffer(4);
@@ -55,12 +58,15 @@ export class Checkpointer {
   lastError: string | undefined;
   completed = 0;
 
-  /** Checkpoint after this many bytes of appended JSON, or when writes pause for `idleMs`. */
+  /** Checkpoint after `everyCommits` units of work or `intervalMs`, and once more when writes pause for `idleMs`. */
   constructor(
     file: string,
     /** Told, with the WAL's length in frames, when the worker has copied all of it that it saw. */
     private readonly onCopied: (walFrames: number) => void,
-    /** A round after this many commits or this long, whichever comes first; one more when writes pause. */
+    /**
+     * A round after this much work or this long, whichever comes first; one more when writes pause.
+     * Work is what `noteCommit` is given: 1 a commit by default, or an estimate of the frames written.
+     */
     private readonly everyCommits = 64,
     private readonly intervalMs = 100,
     private readonly idleMs = 300,
@@ -82,19 +88,31 @@ export class Checkpointer {
     });
   }
 
-  /** Called after each commit that wrote something. */
-  noteCommit(): void {
-    this.pendingCommits++;
-    if (this.pendingCommits >= this.everyCommits || performance.now() - this.lastRequestAt >= this.intervalMs) this.request();
-    clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => this.request(), this.idleMs);
+  /** Called after each commit that wrote something, with its work (see `everyCommits`). */
+  noteCommit(work = 1): void {
+    this.pendingWork += work;
+    const now = performance.now();
+    this.lastCommitAt = now;
+    if (this.pendingWork >= this.everyCommits || now - this.lastRequestAt >= this.intervalMs) this.request();
+    if (this.idleTimer === undefined) this.armIdleTimer(this.idleMs);
+  }
+
+  private armIdleTimer(ms: number): void {
+    this.idleTimer = setTimeout(this.onIdleTimer, ms);
     this.idleTimer.unref();
   }
 
+  private readonly onIdleTimer = (): void => {
+    const quietFor = performance.now() - this.lastCommitAt;
+    if (quietFor < this.idleMs) return this.armIdleTimer(this.idleMs - quietFor);
+    this.idleTimer = undefined;
+    this.request();
+  };
+
   request(): void {
-    if (this.inFlight || this.pendingCommits === 0) return;
+    if (this.inFlight || this.pendingWork === 0) return;
     this.inFlight = true;
-    this.pendingCommits = 0;
+    this.pendingWork = 0;
     this.lastRequestAt = performance.now();
     this.worker.postMessage('checkpoint');
   }
@@ -105,6 +123,7 @@ export class Checkpointer {
    */
   closeSync(timeoutMs = 5000): void {
     clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     this.worker.postMessage('close');
     Atomics.wait(new Int32Array(this.closed), 0, 0, timeoutMs);
     void this.worker.terminate();
@@ -112,6 +131,7 @@ export class Checkpointer {
 
   async close(): Promise<void> {
     clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     this.worker.postMessage('close');
     // A timer that keeps the process alive until the worker has closed its connection (it is unref'd).
     let timer: NodeJS.Timeout | undefined;
