@@ -12,6 +12,7 @@ import { eventHash, GENESIS_HASH } from './hash-chain.js';
 import { planImport, type ImportView } from './import-plan.js';
 import { CatchUpSubscription, CommitSignal, PAGE_SIZE, readAllInPages } from './reading.js';
 import { Checkpointer } from './sqlite-checkpointer.js';
+import { CHECKPOINT_EVERY_FRAMES, CHECKPOINT_IDLE_MS, CHECKPOINT_INTERVAL_MS, estimatedFrames, SequentialWriter, TOP_UP_AFTER_WAL_FRAMES } from './sqlite-pacing.js';
 import { configureConnection, migrate, prepareStatements, rowToEvent, type EventRow, type Statements, type Synchronous } from './sqlite-schema.js';
 import { prepareEvents, validateExpectedRevision, validateStreamName, type PreparedEvent } from './validation.js';
 
@@ -29,34 +30,6 @@ interface PendingAppend {
   reject: (error: unknown) => void;
 }
 
-/**
- * A top-up costs the writer two fsyncs (the WAL, then the database file) and the restarted WAL a
- * third, so it is only worth it once the WAL is long: 1,024 frames of 4 KiB, 4 MiB, about what
- * SQLite's own automatic checkpoint lets grow. Below that the WAL restarts whenever writes pause.
- * Measured: at 256 frames a lone writer paid those fsyncs every 70 to 130 commits, twice as often
- * as a plain connection with `wal_autocheckpoint = 1000`.
- */
-const TOP_UP_AFTER_WAL_FRAMES = 1024;
-
-/**
- * The worker's rounds come every 100 ms, or sooner after 4,096 WAL frames (16 MiB, estimated, see
- * `estimatedFrames`), not after a number of commits: each round costs fsyncs that compete with the
- * writer's (at every 64 commits a lone writer's worker did three times as many), and a one-event
- * commit writes a few frames where a batch writes hundreds.
- */
-const CHECKPOINT_EVERY_FRAMES = 4096;
-const CHECKPOINT_INTERVAL_MS = 100;
-const CHECKPOINT_IDLE_MS = 300;
-
-/**
- * A writer that appends one small event after another may skip the wait for the event loop's
- * check phase this many times in a row; then it waits once, so that timers, I/O and the
- * checkpointer's messages are not starved (16 commits at FULL are about 4 ms). Larger commits
- * (by estimated frames) always wait.
- */
-const MAX_CHAINED_FLUSHES = 16;
-const CHAIN_AFTER_FRAMES_BELOW = 64;
-
 type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
 
 /**
@@ -72,11 +45,7 @@ export class SqliteEventStore implements EventStore {
   private readonly now: () => Date;
   private queue: PendingAppend[] = [];
   private flushScheduled = false;
-  /** Non-zero while a lone append's acknowledgement is being delivered (see `openAckTurn`). */
-  private ackTurn = 0;
-  private ackTurns = 0;
-  /** Flushes run straight from an acknowledgement in a row; bounded so the event loop still turns. */
-  private chainedFlushes = 0;
+  private readonly sequential = new SequentialWriter();
   private closed = false;
   private lastCommitError: string | undefined;
   /**
@@ -137,15 +106,7 @@ export class SqliteEventStore implements EventStore {
       const prepared = prepareEvents(events);
       this.queue.push({ stream, events: prepared, expected, resolve, reject });
       if (this.flushScheduled) return;
-      if (this.ackTurn !== 0 && this.chainedFlushes < MAX_CHAINED_FLUSHES) {
-        // A writer that appends again as soon as its lone append is acknowledged: nobody else is
-        // waiting to join this transaction, so waiting for the check phase would only add latency.
-        this.ackTurn = 0;
-        this.chainedFlushes++;
-        this.flush();
-        return;
-      }
-      this.chainedFlushes = 0;
+      if (this.sequential.mayCommitNow()) return this.flush();
       this.flushScheduled = true;
       setImmediate(this.flush);
     });
@@ -193,27 +154,8 @@ export class SqliteEventStore implements EventStore {
       this.signal.notify();
       this.checkpointer.noteCommit(frames + 1);
     }
-    // Only small commits chain: a large one is the checkpointer's business, and its messages are
-    // read when the event loop turns.
-    if (batch.length === 1 && frames < CHAIN_AFTER_FRAMES_BELOW) this.openAckTurn();
+    this.sequential.committed(batch.length, frames);
   };
-
-  /**
-   * Marks the microtasks that run right after a lone append was acknowledged. The writer's own
-   * continuation (`await store.append(...)`) runs among them, before the turn is closed two
-   * microtasks later (two: a chained flush resolves the promise before its caller awaits it); an
-   * append from an I/O callback (an HTTP request) never does, so it still waits for the check
-   * phase and joins the group commit.
-   */
-  private openAckTurn(): void {
-    const turn = ++this.ackTurns;
-    this.ackTurn = turn;
-    queueMicrotask(() =>
-      queueMicrotask(() => {
-        if (this.ackTurn === turn) this.ackTurn = 0;
-      }),
-    );
-  }
 
   private commitBatchNow(batch: PendingAppend[], recordedAt: string): Outcome[] {
     // A lone append needs no savepoint: if it fails, the whole transaction rolls back (see flush).
@@ -395,15 +337,4 @@ export class SqliteEventStore implements EventStore {
   private assertOpen(): void {
     if (this.closed) throw new StoreClosedError();
   }
-}
-
-/**
- * The WAL frames (4 KiB pages) that writing these events adds, roughly: a leaf of each of the
- * two unique indexes per event (ids are random, so each lands on a page of its own), plus the
- * rows' bytes. The commit adds one more. Only paces the checkpointer, so it need not be exact.
- */
-function estimatedFrames(events: ReadonlyArray<{ dataJson: string; metadataJson: string }>): number {
-  let bytes = 0;
-  for (const event of events) bytes += event.dataJson.length + event.metadataJson.length + 200;
-  return 2 * events.length + bytes / 4096;
 }
