@@ -48,6 +48,7 @@ export class Projector<Doc, Value = never> {
   private running: Promise<void> | undefined;
   private flushScheduled = false;
   private lastFlushAt = performance.now();
+  private appliedSinceFlush = 0;
   private waiters: Array<{ position: number; wake: () => void }> = [];
   private status: ProjectionStatus;
 
@@ -168,13 +169,15 @@ export class Projector<Doc, Value = never> {
       return false;
     }
     this.status.position = stored.position;
+    this.appliedSinceFlush++;
     this.wake();
     return true;
   }
 
   /** While catching up: after the batch size (which bounds the items waiting in memory) or the timer. */
   private flushDue(): boolean {
-    const pending = this.status.position - this.status.checkpoint;
+    // Events, not positions: EventStoreDB's positions are byte offsets, far from dense.
+    const pending = this.appliedSinceFlush;
     if (pending === 0) return false;
     return pending >= this.catchUpBatch || performance.now() - this.lastFlushAt >= CATCH_UP_FLUSH_MS;
   }
@@ -191,6 +194,7 @@ export class Projector<Doc, Value = never> {
     const items = [...this.pendingItems.values()].sort((a, b) => a.seq - b.seq);
     this.storage.commit(this.storageName, this.model.version, this.status.position, changes, items);
     this.dirty.clear();
+    this.appliedSinceFlush = 0;
     this.pendingItems = new Map();
     this.status.checkpoint = this.status.position;
     this.lastFlushAt = performance.now();
