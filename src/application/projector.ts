@@ -312,4 +312,3 @@ export class Projector<Doc, Value = never> {
     }
   }
 }
-
