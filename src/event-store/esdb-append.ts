@@ -4,7 +4,7 @@ import { InvalidAppendError, StoreUnavailableError, VersionConflictError } from 
 import { assertNoReservedKey, unwrapEvent, wrapMetadata } from './esdb-envelope.js';
 import { backoff, pause, withRetry, type RetryHooks } from './esdb-retry.js';
 import { AppendTooLargeWireError, TransientWireError, type EsdbWire, type WireProposedEvent } from './esdb-wire.js';
-import { eventHash, GENESIS_HASH } from './hash-chain.js';
+import { chainedHash, GENESIS_HASH } from './hash-chain.js';
 import type { AppendResult, ExpectedRevision, JsonObject, StoredEvent } from './port.js';
 import { PAGE_SIZE } from './reading.js';
 import type { PreparedEvent } from './validation.js';
@@ -45,7 +45,8 @@ export async function appendToEsdb(
     let previousHash = state.head?.hash ?? GENESIS_HASH;
     const proposed: WireProposedEvent[] = events.map((event, index) => {
       const { data, metadata } = parsed[index]!;
-      previousHash = eventHash({ id: event.id, stream, revision: plan.firstRevision + index, type: event.type, data, metadata }, previousHash);
+      const { dataCanonical, metadataCanonical } = event;
+      previousHash = chainedHash({ id: event.id, stream, revision: plan.firstRevision + index, type: event.type, dataCanonical, metadataCanonical }, previousHash);
       return { id: event.id, type: event.type, data, metadata: wrapMetadata(metadata, previousHash, write) };
     });
     const at = state.head === undefined ? 'no_stream' : BigInt(state.head.revision);

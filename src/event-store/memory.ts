@@ -1,6 +1,6 @@
 import { planAppend, type AppendView } from './append-plan.js';
 import { StoreClosedError } from './errors.js';
-import { eventHash, GENESIS_HASH } from './hash-chain.js';
+import { chainedHash, GENESIS_HASH } from './hash-chain.js';
 import { planImport } from './import-plan.js';
 import type {
   AppendResult, EventStore, EventToAppend, ExpectedRevision, ImportedEvent, ImportResult, ReadAllOptions, ReadStreamOptions, StoreHealth,
@@ -51,7 +51,7 @@ export class MemoryEventStore implements EventStore {
         metadata: JSON.parse(event.metadataJson),
         recordedAt,
       };
-      previousHash = eventHash(unhashed, previousHash);
+      previousHash = chainedHash({ ...unhashed, dataCanonical: event.dataCanonical, metadataCanonical: event.metadataCanonical }, previousHash);
       return deepFreeze({ ...unhashed, hash: previousHash });
     });
     const streamEvents = this.streams.get(stream) ?? [];

@@ -8,7 +8,7 @@ import type {
   StoredEvent, StreamRevision, SubscribeOptions, Subscription,
 } from './port.js';
 import { BoundedMap } from '../util/bounded-map.js';
-import { eventHash, GENESIS_HASH } from './hash-chain.js';
+import { chainedHash, GENESIS_HASH } from './hash-chain.js';
 import { planImport, type ImportView } from './import-plan.js';
 import { CatchUpSubscription, CommitSignal, PAGE_SIZE, readAllInPages } from './reading.js';
 import { Checkpointer } from './sqlite-checkpointer.js';
@@ -182,10 +182,10 @@ export class SqliteEventStore implements EventStore {
       : (this.stmt.hashAt.get(stream, plan.firstRevision - 1) as string);
     const stored = events.map((event, index): StoredEvent => {
       const revision = plan.firstRevision + index;
-      const { id, type, dataJson, metadataJson } = event;
+      const { id, type, dataJson, metadataJson, dataCanonical, metadataCanonical } = event;
+      const hash = chainedHash({ id, stream, revision, type, dataCanonical, metadataCanonical }, previousHash);
       const data = JSON.parse(dataJson);
       const metadata = JSON.parse(metadataJson);
-      const hash = eventHash({ id, stream, revision, type, data, metadata }, previousHash);
       previousHash = hash;
       const position = this.insert(stream, revision, event, recordedAt, hash);
       return { id, stream, revision, position, type, data, metadata, recordedAt, hash };

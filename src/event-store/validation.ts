@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventTooLargeError, InvalidAppendError } from './errors.js';
+import { canonicalJson } from './hash-chain.js';
 import { LIMITS, type EventToAppend, type ExpectedRevision } from './port.js';
 
 /** An event that passed every check, serialised once, ready for any adapter to write. */
@@ -10,6 +11,9 @@ export interface PreparedEvent {
   type: string;
   dataJson: string;
   metadataJson: string;
+  /** The same JSON with keys sorted at every level, for the hash chain (the same string when they already were). */
+  dataCanonical: string;
+  metadataCanonical: string;
 }
 
 const STREAM_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:@-]*$/;
@@ -57,10 +61,10 @@ function prepareEvent(event: EventToAppend, field: string): PreparedEvent {
     throw new InvalidAppendError(`${field}.type`, 'must start with a letter and contain only letters, digits and _ . : -');
   }
   if (!isPlainObject(event.data)) throw new InvalidAppendError(`${field}.data`, 'must be a JSON object');
-  assertJson(event.data, `${field}.data`, 0);
+  const dataSorted = assertJson(event.data, `${field}.data`, 0);
   const metadata = event.metadata ?? {};
   if (!isPlainObject(metadata)) throw new InvalidAppendError(`${field}.metadata`, 'must be a JSON object');
-  assertJson(metadata, `${field}.metadata`, 0);
+  const metadataSorted = assertJson(metadata, `${field}.metadata`, 0);
 
   const dataJson = JSON.stringify(event.data);
   const metadataJson = JSON.stringify(metadata);
@@ -72,29 +76,67 @@ function prepareEvent(event: EventToAppend, field: string): PreparedEvent {
     type: event.type,
     dataJson,
     metadataJson,
+    dataCanonical: dataSorted ? dataJson : canonicalJson(event.data),
+    metadataCanonical: metadataSorted ? metadataJson : canonicalJson(metadata),
   };
 }
 
-/** Refuses what JSON cannot carry faithfully (undefined, NaN, functions, class instances, cycles). */
-function assertJson(value: unknown, path: string, depth: number): void {
-  if (depth > LIMITS.maxJsonDepth) throw new InvalidAppendError(path, `nests deeper than ${LIMITS.maxJsonDepth} levels`);
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new InvalidAppendError(path, 'numbers must be finite');
-    return;
+/**
+ * Refuses what JSON cannot carry faithfully (undefined, NaN, functions, class instances, cycles).
+ * Answers whether every object's keys are already in sorted order, so that the JSON.stringify
+ * done anyway is also the canonical form the hash chain needs (the walk is paid for already).
+ */
+function assertJson(value: unknown, path: string, depth: number): boolean {
+  try {
+    return walkJson(value, depth);
+  } catch (error) {
+    if (!(error instanceof NotJson)) throw error;
+    throw new InvalidAppendError(path + error.where.reverse().join(''), error.rule);
   }
+}
+
+/** Thrown by walkJson with the path built on the way out: building it on the way in cost every key a string. */
+class NotJson extends Error {
+  readonly where: string[] = [];
+  constructor(readonly rule: string) {
+    super(rule);
+  }
+}
+
+function walkJson(value: unknown, depth: number): boolean {
+  if (depth > LIMITS.maxJsonDepth) throw new NotJson(`nests deeper than ${LIMITS.maxJsonDepth} levels`);
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new NotJson('numbers must be finite');
+    return true;
+  }
+  let sorted = true;
   if (Array.isArray(value)) {
-    value.forEach((item, index) => assertJson(item, `${path}[${index}]`, depth + 1));
-    return;
+    for (let index = 0; index < value.length; index++) {
+      try {
+        sorted = walkJson(value[index], depth + 1) && sorted;
+      } catch (error) {
+        if (error instanceof NotJson) error.where.push(`[${index}]`);
+        throw error;
+      }
+    }
+    return sorted;
   }
   if (isPlainObject(value)) {
+    let previous: string | undefined;
     for (const key of Object.keys(value)) {
-      if (key === '__proto__') throw new InvalidAppendError(`${path}.${key}`, 'this key is not allowed');
-      assertJson(value[key], `${path}.${key}`, depth + 1);
+      try {
+        if (key === '__proto__') throw new NotJson('this key is not allowed');
+        sorted = walkJson(value[key], depth + 1) && sorted && (previous === undefined || previous < key);
+      } catch (error) {
+        if (error instanceof NotJson) error.where.push(`.${key}`);
+        throw error;
+      }
+      previous = key;
     }
-    return;
+    return sorted;
   }
-  throw new InvalidAppendError(path, `${typeof value} is not a JSON value`);
+  throw new NotJson(`${typeof value} is not a JSON value`);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
