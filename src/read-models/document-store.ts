@@ -41,6 +41,11 @@ export interface DocumentStore {
    * checkpoint, atomically: all or nothing.
    */
   commit(model: string, version: number, position: number, changes: ReadonlyMap<string, string | null>, items?: readonly StoredItem[]): void;
+  /**
+   * Items stored ahead of the checkpoint, in one transaction, documents and checkpoint untouched.
+   * Only for items that did not exist at the checkpoint: a replay from it writes them again, the same.
+   */
+  commitItems(model: string, items: readonly StoredItem[]): void;
   /** Records that the model stopped at an event it could not fold. */
   fail(model: string, version: number, failed: { position: number; error: string }): void;
   /** Forgets a model's documents and checkpoint (before a rebuild from the start). */
@@ -107,8 +112,13 @@ export class MemoryDocumentStore implements DocumentStore {
         for (const [seq, item] of stored) if (item.key === key) stored.delete(seq);
       }
     }
-    for (const item of items) stored.set(item.seq, { ...item });
+    this.commitItems(model, items);
     this.checkpoints.set(model, { version, position });
+  }
+
+  commitItems(model: string, items: readonly StoredItem[]): void {
+    const stored = this.modelItems(model);
+    for (const item of items) stored.set(item.seq, { ...item });
   }
 
   fail(model: string, version: number, failed: { position: number; error: string }): void {

@@ -14,6 +14,7 @@ export class SqliteDocumentStore implements DocumentStore {
   private readonly db: Database.Database;
   private readonly statements;
   private readonly commitNow;
+  private readonly commitItemsNow;
 
   private readonly checkpointer: Checkpointer;
 
@@ -88,14 +89,10 @@ export class SqliteDocumentStore implements DocumentStore {
           this.statements.removeItemsOf.run(model, key);
         }
       }
-      let widest = this.widestDays(model);
-      for (const { key, seq, prev, json, span } of items) {
-        this.statements.putItem.run(model, seq, key, prev, json, span?.start ?? null, span?.end ?? null);
-        if (span && span.end !== span.start) widest = Math.max(widest, daysBetween(span.start, span.end));
-      }
-      if (widest !== this.widestDays(model)) this.statements.setWidest.run(model, widest);
+      this.putItems(model, items);
       this.statements.setCheckpoint.run(model, version, position, null, null);
     });
+    this.commitItemsNow = this.db.transaction((model: string, items: readonly StoredItem[]) => this.putItems(model, items));
   }
 
   checkpoint(model: string): Checkpoint | undefined {
@@ -146,6 +143,21 @@ export class SqliteDocumentStore implements DocumentStore {
   commit(model: string, version: number, position: number, changes: ReadonlyMap<string, string | null>, items: readonly StoredItem[] = []): void {
     this.commitNow.immediate(model, version, position, changes, items);
     this.checkpointer.noteCommit();
+  }
+
+  commitItems(model: string, items: readonly StoredItem[]): void {
+    if (items.length === 0) return;
+    this.commitItemsNow.immediate(model, items);
+    this.checkpointer.noteCommit();
+  }
+
+  private putItems(model: string, items: readonly StoredItem[]): void {
+    let widest = this.widestDays(model);
+    for (const { key, seq, prev, json, span } of items) {
+      this.statements.putItem.run(model, seq, key, prev, json, span?.start ?? null, span?.end ?? null);
+      if (span && span.end !== span.start) widest = Math.max(widest, daysBetween(span.start, span.end));
+    }
+    if (widest !== this.widestDays(model)) this.statements.setWidest.run(model, widest);
   }
 
   fail(model: string, version: number, failed: { position: number; error: string }): void {

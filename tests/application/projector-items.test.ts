@@ -101,4 +101,60 @@ describe('the register steps, stored as items', () => {
     expect(new Set(disk.seen).size).toBe(disk.total);
     expect(pages(inMemory)).toEqual(disk);
   });
+
+  it('after a crash with steps stored ahead of the checkpoint and an old step corrected, resumes to what a clean rebuild stores', async () => {
+    const handler = new CommandHandler(store);
+    const register = (id: string) => handler.handle(id, { type: 'RegisterAgreement', input: { agreementId: id, title: id, kind: 'readmission_agreement', parties: ['EU', id] } }, meta(`${id}-r`));
+    const round = (id: string, n: number) => handler.handle(id, { type: 'RecordStep', step: 'round_held', data: { occurredOn: `${2000 + n}`, round: n } }, meta(`${id}-${n}`));
+    await register('eu-a');
+    const first = await round('eu-a', 1);
+    await register('eu-b');
+    for (let n = 1; n <= 8; n++) await round('eu-b', n);
+    const correction = await handler.handle('eu-a', { type: 'CorrectStep', input: { eventId: first.events[0]!.id, changes: { occurredOn: '2000-11' }, reason: 'the minutes say November 2000' } }, meta('fix'));
+    const correctedAt = correction.events[0]!.position;
+    for (let n = 9; n <= 16; n++) await round('eu-b', n);
+    for (let n = 2; n <= 4; n++) await round('eu-a', n);
+    const head = await store.headPosition();
+
+    // The process "dies" right after it stored, ahead of its checkpoint, steps recorded after the
+    // correction: nothing it writes from then on reaches the disk.
+    let crashed = false;
+    const dying = new Proxy(documents, {
+      get(target, name: keyof SqliteDocumentStore) {
+        const value = target[name];
+        if (typeof value !== 'function') return value;
+        if (name !== 'commit' && name !== 'commitItems' && name !== 'fail') return value.bind(target);
+        return (...args: unknown[]) => {
+          if (crashed) return;
+          (value as (...a: unknown[]) => void).apply(target, args);
+          if (name === 'commitItems' && (args[1] as Array<{ seq: number }>).some((item) => item.seq > correctedAt)) crashed = true;
+        };
+      },
+    });
+    const doomed = new Projector(store, dying, registerModel, logger, { items: 4, documents: 10 });
+    doomed.start();
+    expect(await doomed.waitFor(head, 5000)).toBe(true);
+    await doomed.stop();
+    expect(crashed).toBe(true);
+    const checkpoint = documents.checkpoint('register')!.position;
+    expect(checkpoint).toBeLessThan(correctedAt);
+    const stored = [...documents.allItems('register')];
+    expect(stored.some((item) => item.seq > correctedAt)).toBe(true);
+    // The corrected step existed at the checkpoint: its rewrite waited for the checkpoint, so the disk still has it as first recorded.
+    expect(JSON.parse(stored.find((item) => item.seq === first.events[0]!.position)!.json)).not.toHaveProperty('corrections');
+
+    const resumed = new Projector(store, documents, registerModel, logger, { items: 4, documents: 10 });
+    resumed.start();
+    expect(await resumed.waitFor(head, 5000)).toBe(true);
+    await resumed.stop();
+    const cleanDocuments = new SqliteDocumentStore(join(dir, 'clean.sqlite'));
+    const clean = new Projector(store, cleanDocuments, registerModel, logger);
+    clean.start();
+    expect(await clean.waitFor(head, 5000)).toBe(true);
+    await clean.stop();
+    expect(JSON.stringify([...documents.loadAll('register')])).toBe(JSON.stringify([...cleanDocuments.loadAll('register')]));
+    expect(JSON.stringify([...documents.allItems('register')])).toBe(JSON.stringify([...cleanDocuments.allItems('register')]));
+    expect(resumed.items('eu-a')[0]!.value.corrections).toHaveLength(1);
+    cleanDocuments.close();
+  });
 });
