@@ -3,6 +3,15 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { Checkpointer } from '../event-store/sqlite-checkpointer.js';
 import type { Checkpoint, DocumentStore, ItemPage, StoredItem } from './document-store.js';
+import { ItemWriter } from './item-writer.js';
+
+/** The statements that write items, shared with the item writer's connection. */
+const ITEM_SQL = {
+  putItemSql: `INSERT INTO read_model_items (model, seq, key, prev, item, span_start, span_end) VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (model, seq) DO UPDATE SET key = excluded.key, prev = excluded.prev, item = excluded.item, span_start = excluded.span_start, span_end = excluded.span_end`,
+  widestSql: 'SELECT widest_days FROM read_model_spans WHERE model = ?',
+  setWidestSql: 'INSERT INTO read_model_spans (model, widest_days) VALUES (?, ?) ON CONFLICT (model) DO UPDATE SET widest_days = excluded.widest_days',
+};
 
 /**
  * Read models in the same SQLite file as the log, in tables of their own, on a connection of
@@ -14,11 +23,11 @@ export class SqliteDocumentStore implements DocumentStore {
   private readonly db: Database.Database;
   private readonly statements;
   private readonly commitNow;
-  private readonly commitItemsNow;
+  private itemWriter: ItemWriter | undefined;
 
   private readonly checkpointer: Checkpointer;
 
-  constructor(file: string) {
+  constructor(private readonly file: string) {
     mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
@@ -68,15 +77,12 @@ export class SqliteDocumentStore implements DocumentStore {
         `SELECT key, seq, prev, item AS json FROM read_model_items WHERE model = ? AND span_start BETWEEN ? AND ? AND span_end >= ?
          ORDER BY span_start, julianday(span_end) - julianday(span_start), key, seq LIMIT ? OFFSET ?`,
       ),
-      putItem: this.db.prepare(
-        `INSERT INTO read_model_items (model, seq, key, prev, item, span_start, span_end) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (model, seq) DO UPDATE SET key = excluded.key, prev = excluded.prev, item = excluded.item, span_start = excluded.span_start, span_end = excluded.span_end`,
-      ),
+      putItem: this.db.prepare(ITEM_SQL.putItemSql),
       removeItemsOf: this.db.prepare('DELETE FROM read_model_items WHERE model = ? AND key = ?'),
       removeAllItems: this.db.prepare('DELETE FROM read_model_items WHERE model = ?'),
       renameItems: this.db.prepare('UPDATE read_model_items SET model = ? WHERE model = ?'),
-      widest: this.db.prepare('SELECT widest_days FROM read_model_spans WHERE model = ?').pluck(),
-      setWidest: this.db.prepare('INSERT INTO read_model_spans (model, widest_days) VALUES (?, ?) ON CONFLICT (model) DO UPDATE SET widest_days = excluded.widest_days'),
+      widest: this.db.prepare(ITEM_SQL.widestSql).pluck(),
+      setWidest: this.db.prepare(ITEM_SQL.setWidestSql),
       removeWidest: this.db.prepare('DELETE FROM read_model_spans WHERE model = ?'),
       renameWidest: this.db.prepare('UPDATE read_model_spans SET model = ? WHERE model = ?'),
       renameCheckpoint: this.db.prepare('UPDATE read_model_checkpoints SET model = ? WHERE model = ?'),
@@ -92,10 +98,10 @@ export class SqliteDocumentStore implements DocumentStore {
       this.putItems(model, items);
       this.statements.setCheckpoint.run(model, version, position, null, null);
     });
-    this.commitItemsNow = this.db.transaction((model: string, items: readonly StoredItem[]) => this.putItems(model, items));
   }
 
   checkpoint(model: string): Checkpoint | undefined {
+    this.settle();
     const row = this.statements.checkpoint.get(model) as
       | { version: number; position: number; failed_position: number | null; failed_error: string | null }
       | undefined;
@@ -108,26 +114,31 @@ export class SqliteDocumentStore implements DocumentStore {
   }
 
   load(model: string, key: string): unknown {
+    this.settle();
     const json = this.statements.load.get(model, key) as string | undefined;
     return json === undefined ? undefined : JSON.parse(json);
   }
 
   *loadAll(model: string): Iterable<[string, unknown]> {
+    this.settle();
     const rows = this.statements.loadAll.all(model) as Array<[string, string]>;
     for (const [key, json] of rows) yield [key, JSON.parse(json)];
   }
 
   item(model: string, seq: number): { prev: number | null; json: string } | undefined {
+    this.settle();
     return this.statements.item.get(model, seq) as { prev: number | null; json: string } | undefined;
   }
 
   *allItems(model: string): Iterable<StoredItem> {
+    this.settle();
     for (const row of this.statements.allItems.iterate(model) as Iterable<{ key: string; seq: number; prev: number | null; json: string; span_start: string | null; span_end: string | null }>) {
       yield { key: row.key, seq: row.seq, prev: row.prev, json: row.json, span: row.span_start === null ? null : { start: row.span_start, end: row.span_end! } };
     }
   }
 
   itemsInSpan(model: string, start: string, end: string, { offset, limit }: { offset: number; limit: number }): ItemPage {
+    this.settle();
     const earliest = new Date(Date.parse(`${start}T00:00:00Z`) - this.widestDays(model) * 86_400_000).toISOString().slice(0, 10);
     return {
       total: this.statements.countInSpan.get(model, earliest, end, start) as number,
@@ -141,31 +152,38 @@ export class SqliteDocumentStore implements DocumentStore {
   }
 
   commit(model: string, version: number, position: number, changes: ReadonlyMap<string, string | null>, items: readonly StoredItem[] = []): void {
+    this.settle();
     this.commitNow.immediate(model, version, position, changes, items);
     this.checkpointer.noteCommit();
   }
 
+  /** Written by the item writer's thread: this returns at once, and everything else here waits for it (`settle`). */
   commitItems(model: string, items: readonly StoredItem[]): void {
     if (items.length === 0) return;
-    this.commitItemsNow.immediate(model, items);
+    this.itemWriter ??= new ItemWriter(this.file, ITEM_SQL);
+    this.itemWriter.write(model, items, widestOf(items));
     this.checkpointer.noteCommit();
   }
 
   private putItems(model: string, items: readonly StoredItem[]): void {
-    let widest = this.widestDays(model);
-    for (const { key, seq, prev, json, span } of items) {
-      this.statements.putItem.run(model, seq, key, prev, json, span?.start ?? null, span?.end ?? null);
-      if (span && span.end !== span.start) widest = Math.max(widest, daysBetween(span.start, span.end));
-    }
-    if (widest !== this.widestDays(model)) this.statements.setWidest.run(model, widest);
+    for (const { key, seq, prev, json, span } of items) this.statements.putItem.run(model, seq, key, prev, json, span?.start ?? null, span?.end ?? null);
+    const widest = widestOf(items);
+    if (widest > this.widestDays(model)) this.statements.setWidest.run(model, widest);
+  }
+
+  /** Waits for the items on their way to the file: nothing is read or committed past them. */
+  private settle(): void {
+    this.itemWriter?.settle();
   }
 
   fail(model: string, version: number, failed: { position: number; error: string }): void {
+    this.settle();
     const position = this.checkpoint(model)?.position ?? 0;
     this.statements.setCheckpoint.run(model, version, position, failed.position, failed.error);
   }
 
   reset(model: string): void {
+    this.settle();
     this.db.transaction(() => {
       this.statements.removeAll.run(model);
       this.statements.removeAllItems.run(model);
@@ -175,6 +193,7 @@ export class SqliteDocumentStore implements DocumentStore {
   }
 
   promote(shadow: string, model: string): void {
+    this.settle();
     this.db.transaction(() => {
       this.statements.removeAll.run(model);
       this.statements.removeAllItems.run(model);
@@ -188,9 +207,17 @@ export class SqliteDocumentStore implements DocumentStore {
   }
 
   close(): void {
+    this.itemWriter?.closeSync();
     this.checkpointer.closeSync();
     this.db.close();
   }
+}
+
+/** The longest span among these items, in days. */
+function widestOf(items: readonly StoredItem[]): number {
+  let widest = 0;
+  for (const { span } of items) if (span && span.end !== span.start) widest = Math.max(widest, daysBetween(span.start, span.end));
+  return widest;
 }
 
 function daysBetween(start: string, end: string): number {

@@ -1,0 +1,56 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { StoredItem } from '../../src/read-models/document-store.js';
+import { SqliteDocumentStore } from '../../src/read-models/sqlite-document-store.js';
+
+const item = (seq: number, prev: number | null, start: string | null, end = start): StoredItem => ({
+  key: `agreement-${seq % 3}`, seq, prev, json: JSON.stringify({ seq }), span: start === null ? null : { start, end: end! },
+});
+
+/** Items stored ahead of the checkpoint go through a writer thread; nobody may see the store without them. */
+describe('items written by the item writer thread', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ledger-item-writer-'));
+    file = join(dir, 'read-models.sqlite');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('are there for every read and commit that follows, nulls, spans and the widest span included', () => {
+    const documents = new SqliteDocumentStore(file);
+    const batch = Array.from({ length: 5000 }, (_, i) => item(i + 1, i === 0 ? null : i, i % 2 ? '2020-01-01' : null));
+    batch[7] = item(8, 7, '2001-01-01', '2012-12-31');
+    documents.commitItems('register', batch);
+    documents.commitItems('register', [item(5001, 5000, '2021-03-18')]);
+    // Read at once, from the store's own connection: it waits for the writer first.
+    expect(documents.item('register', 1)).toEqual({ prev: null, json: '{"seq":1}' });
+    expect(documents.item('register', 5001)).toEqual({ prev: 5000, json: '{"seq":5001}' });
+    expect([...documents.allItems('register')]).toHaveLength(5001);
+    // The 2001-2012 item is found in 2010 only if the widest span reached the store.
+    expect(documents.itemsInSpan('register', '2010-06-01', '2010-06-30', { offset: 0, limit: 10 }).items.map((found) => found.seq)).toEqual([8]);
+    documents.commit('register', 1, 5001, new Map([['agreement-1', '{}']]));
+    documents.close();
+
+    const reopened = new Database(file, { readonly: true });
+    expect(reopened.prepare('SELECT COUNT(*) FROM read_model_items').pluck().get()).toBe(5001);
+    reopened.close();
+  });
+
+  it('throws on the next use of the store when a batch could not be written', () => {
+    const documents = new SqliteDocumentStore(file);
+    documents.commitItems('register', [item(1, null, '2020-01-01')]);
+    expect(documents.item('register', 1)).toBeDefined();
+    // Another connection takes the table away: the writer's next batch fails.
+    const other = new Database(file);
+    other.exec('DROP TABLE read_model_items');
+    other.close();
+    documents.commitItems('register', [item(2, 1, '2020-01-02')]);
+    expect(() => documents.checkpoint('register')).toThrow(/items could not be stored: .*read_model_items/);
+    expect(documents.checkpoint('register')).toBeUndefined();
+    documents.close();
+  });
+});
