@@ -1,8 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { walkBack, type Item, type Items, type ProjectedEvent, type ReadModel } from '../../projections/read-model.js';
 import type { EventStore, StoredEvent, Subscription } from '../event-store/port.js';
-import type { DocumentStore, StoredItem } from '../read-models/document-store.js';
+import type { DocumentStore } from '../read-models/document-store.js';
 import { toRecorded } from './handle-command.js';
+import { PendingItems } from './pending-items.js';
+import { PositionWaiters } from './position-waiters.js';
 
 export type ProjectionState = 'catching_up' | 'rebuilding' | 'live' | 'failed' | 'stopped';
 
@@ -43,8 +45,7 @@ const CATCH_UP_FLUSH_MS = 5000;
 export class Projector<Doc, Value = never> {
   private readonly documents = new Map<string, Doc>();
   private readonly dirty = new Set<string>();
-  /** Items folded since the last store, by seq, already as stored (text keeps the heap small). */
-  private pendingItems = new Map<number, StoredItem>();
+  private readonly pendingItems = new PendingItems();
   /** The items a fold sees, made once: the document being folded and what its event wrote so far. */
   private readonly folding = { key: '', written: new Map<number, Item<Value>>() };
   private readonly foldItems: Items<Value> = {
@@ -58,7 +59,7 @@ export class Projector<Doc, Value = never> {
   /** Events applied since items were last stored, and since documents and checkpoint were. */
   private appliedSinceItems = 0;
   private appliedSinceFlush = 0;
-  private waiters: Array<{ position: number; wake: () => void }> = [];
+  private readonly waiters = new PositionWaiters(() => this.status.position);
   private status: ProjectionStatus;
 
   constructor(
@@ -142,7 +143,7 @@ export class Projector<Doc, Value = never> {
         this.logger.error({ model: this.model.name, err: error }, 'read model stopped: the log could not be read');
       }
       this.status.state = 'stopped';
-      this.wake(true);
+      this.waiters.wakeAll();
     }
   }
 
@@ -158,12 +159,12 @@ export class Projector<Doc, Value = never> {
         const next = this.model.fold(this.documents.get(key), event, this.foldItems);
         if (next === undefined) {
           this.documents.delete(key);
-          for (const [seq, item] of this.pendingItems) if (item.key === key) this.pendingItems.delete(seq);
+          this.pendingItems.dropKey(key);
         } else {
           this.documents.set(key, next);
           const codec = this.model.items;
           if (codec) {
-            for (const { seq, prev, value } of written.values()) this.pendingItems.set(seq, { key, seq, prev, json: codec.serialize(value), span: codec.spanOf(value) ?? null });
+            for (const { seq, prev, value } of written.values()) this.pendingItems.set({ key, seq, prev, json: codec.serialize(value), span: codec.spanOf(value) ?? null });
           }
         }
         this.dirty.add(key);
@@ -175,13 +176,13 @@ export class Projector<Doc, Value = never> {
       this.storage.fail(this.storageName, this.model.version, failed);
       this.logger.error({ model: this.model.name, position: stored.position, err: error }, 'read model stopped: its fold threw on this event');
       void this.subscription?.close();
-      this.wake(true);
+      this.waiters.wakeAll();
       return false;
     }
     this.status.position = stored.position;
     this.appliedSinceFlush++;
     this.appliedSinceItems++;
-    this.wake();
+    this.waiters.wakeReached();
     return true;
   }
 
@@ -200,11 +201,9 @@ export class Projector<Doc, Value = never> {
    * reaching back) wait for the checkpoint: stored early, the replay would apply the correction twice.
    */
   private storeNewItems(): void {
-    const ahead: StoredItem[] = [];
-    for (const item of this.pendingItems.values()) if (item.seq > this.status.checkpoint) ahead.push(item);
-    ahead.sort((a, b) => a.seq - b.seq);
+    const ahead = this.pendingItems.inOrder(this.status.checkpoint);
     this.storage.commitItems(this.storageName, ahead);
-    for (const item of ahead) this.pendingItems.delete(item.seq);
+    this.pendingItems.stored(ahead);
     this.appliedSinceItems = 0;
   }
 
@@ -216,13 +215,12 @@ export class Projector<Doc, Value = never> {
       const document = this.documents.get(key);
       changes.set(key, document === undefined ? null : this.model.serialize ? this.model.serialize(document) : JSON.stringify(this.model.toJSON(document)));
     }
-    // In log order: the items table is ordered by seq, so a rebuild appends at its end.
-    const items = [...this.pendingItems.values()].sort((a, b) => a.seq - b.seq);
+    const items = this.pendingItems.inOrder();
     this.storage.commit(this.storageName, this.model.version, this.status.position, changes, items);
+    this.pendingItems.stored(items);
     this.dirty.clear();
     this.appliedSinceFlush = 0;
     this.appliedSinceItems = 0;
-    this.pendingItems = new Map();
     this.status.checkpoint = this.status.position;
     this.lastFlushAt = performance.now();
   }
@@ -272,8 +270,8 @@ export class Projector<Doc, Value = never> {
     return walkBack(last, (seq) => {
       const item = written?.get(seq);
       if (item) return item;
-      const pending = this.pendingItems.get(seq);
-      if (pending && pending.key === key) return { seq, prev: pending.prev, value: codec.parse(pending.json) };
+      const pending = this.pendingItems.get(seq, key);
+      if (pending) return { seq, prev: pending.prev, value: codec.parse(pending.json) };
       return this.storedItem(this.storageName, seq);
     });
   }
@@ -309,24 +307,7 @@ export class Projector<Doc, Value = never> {
   waitFor(position: number, timeoutMs: number): Promise<boolean> {
     if (this.status.position >= position) return Promise.resolve(true);
     if (this.status.state === 'failed') return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        resolve(this.status.position >= position);
-      };
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((waiter) => waiter.wake !== wake);
-        resolve(false);
-      }, timeoutMs);
-      this.waiters.push({ position, wake });
-    });
-  }
-
-  private wake(all = false): void {
-    if (this.waiters.length === 0) return;
-    const ready = this.waiters.filter((waiter) => all || waiter.position <= this.status.position);
-    this.waiters = this.waiters.filter((waiter) => !ready.includes(waiter));
-    for (const waiter of ready) waiter.wake();
+    return this.waiters.waitFor(position, timeoutMs);
   }
 
   /** Stops after storing what was folded. */

@@ -152,12 +152,15 @@ export class SqliteDocumentStore implements DocumentStore {
   }
 
   commit(model: string, version: number, position: number, changes: ReadonlyMap<string, string | null>, items: readonly StoredItem[] = []): void {
-    this.settle();
+    this.itemWriter?.assertAllWritten();
     this.commitNow.immediate(model, version, position, changes, items);
     this.checkpointer.noteCommit();
   }
 
-  /** Written by the item writer's thread: this returns at once, and everything else here waits for it (`settle`). */
+  /**
+   * Written by the item writer's thread: this returns at once, and everything else here waits for
+   * it (`settle`). A batch that fails makes every later `commit` throw (see `assertAllWritten`).
+   */
   commitItems(model: string, items: readonly StoredItem[]): void {
     if (items.length === 0) return;
     this.itemWriter ??= new ItemWriter(this.file, ITEM_SQL);

@@ -40,7 +40,7 @@ describe('items written by the item writer thread', () => {
     reopened.close();
   });
 
-  it('throws on the next use of the store when a batch could not be written', () => {
+  it('refuses every commit after a batch it could not write, so that no checkpoint passes the lost items', () => {
     const documents = new SqliteDocumentStore(file);
     documents.commitItems('register', [item(1, null, '2020-01-01')]);
     expect(documents.item('register', 1)).toBeDefined();
@@ -49,8 +49,12 @@ describe('items written by the item writer thread', () => {
     other.exec('DROP TABLE read_model_items');
     other.close();
     documents.commitItems('register', [item(2, 1, '2020-01-02')]);
-    expect(() => documents.checkpoint('register')).toThrow(/items could not be stored: .*read_model_items/);
+    const commit = () => documents.commit('register', 1, 2, new Map([['agreement-1', '{}']]));
+    expect(commit).toThrow(/items could not be stored: .*read_model_items/);
+    // Still, on the second try: a projector that stops stores once more, and must not get through.
+    expect(commit).toThrow(/items could not be stored/);
     expect(documents.checkpoint('register')).toBeUndefined();
+    expect(documents.load('register', 'agreement-1')).toBeUndefined();
     documents.close();
   });
 });
