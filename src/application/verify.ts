@@ -1,4 +1,4 @@
-import { eventHash, GENESIS_HASH } from '../event-store/hash-chain.js';
+import { GENESIS_HASH, hashVersion } from '../event-store/hash-chain.js';
 import type { StoredEvent } from '../event-store/port.js';
 
 export interface BrokenLink {
@@ -30,7 +30,7 @@ export interface VerifyOptions {
  * event of the whole log leaves no trace in the chain; compare the head with one kept elsewhere.
  */
 export async function verifyEvents(events: AsyncIterable<StoredEvent>, options: VerifyOptions = {}): Promise<VerifyReport> {
-  const heads = new Map<string, { revision: number; hash: string }>();
+  const heads = new Map<string, { revision: number; hash: string; version: 1 | 2 }>();
   let count = 0;
   let lastPosition = 0;
   const broken = (event: StoredEvent, reason: string): VerifyReport => ({
@@ -49,9 +49,9 @@ export async function verifyEvents(events: AsyncIterable<StoredEvent>, options: 
     if (event.revision !== expectedRevision) {
       return broken(event, `revision ${event.revision} where ${expectedRevision} was due: events are missing or out of order`);
     }
-    const hash = eventHash(event, head?.hash ?? GENESIS_HASH);
-    if (hash !== event.hash) return broken(event, 'the stored hash does not match the event: it was changed after it was appended');
-    heads.set(event.stream, { revision: event.revision, hash });
+    const version = hashVersion(event, head?.hash ?? GENESIS_HASH, event.hash, head?.version);
+    if (version === undefined) return broken(event, 'the stored hash does not match the event: it was changed after it was appended');
+    heads.set(event.stream, { revision: event.revision, hash: event.hash, version });
     lastPosition = event.position;
     count++;
     if (options.onProgress && count % 10_000 === 0) options.onProgress(count, event.position);

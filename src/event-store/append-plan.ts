@@ -16,8 +16,9 @@ export type AppendPlan = { kind: 'write'; firstRevision: number } | { kind: 'rep
  * had the same event ids, refuse a revision mismatch, or write at the next revision.
  */
 export function planAppend(view: AppendView, stream: string, events: PreparedEvent[], expected: ExpectedRevision): AppendPlan {
-  const supplied = events.filter((event) => event.idSupplied);
-  if (supplied.length > 0) {
+  // Generated ids cannot repeat an earlier append: only supplied ones are looked up.
+  if (events.some((event) => event.idSupplied)) {
+    const supplied = events.filter((event) => event.idSupplied);
     const first = events[0]!;
     const earlier = first.idSupplied ? view.findEvent(first.id) : undefined;
     if (earlier) return { kind: 'replay', result: replay(view, stream, events, expected, earlier) };

@@ -45,8 +45,8 @@ export async function appendToEsdb(
     let previousHash = state.head?.hash ?? GENESIS_HASH;
     const proposed: WireProposedEvent[] = events.map((event, index) => {
       const { data, metadata } = parsed[index]!;
-      const { dataCanonical, metadataCanonical } = event;
-      previousHash = chainedHash({ id: event.id, stream, revision: plan.firstRevision + index, type: event.type, dataCanonical, metadataCanonical }, previousHash);
+      const { dataJson, metadataJson } = event;
+      previousHash = chainedHash({ id: event.id, stream, revision: plan.firstRevision + index, type: event.type, dataJson, metadataJson }, previousHash);
       return { id: event.id, type: event.type, data, metadata: wrapMetadata(metadata, previousHash, write) };
     });
     const at = state.head === undefined ? 'no_stream' : BigInt(state.head.revision);

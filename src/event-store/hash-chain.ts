@@ -29,42 +29,78 @@ export interface Chained {
   metadata: unknown;
 }
 
-/** An event whose data and metadata are already in canonical JSON (see `canonicalJson`). */
-export interface CanonicalChained {
+/** An event whose data and metadata are given as the JSON text the store keeps. */
+export interface SerializedChained {
   id: string;
   stream: string;
   revision: number;
   type: string;
-  dataCanonical: string;
-  metadataCanonical: string;
+  dataJson: string;
+  metadataJson: string;
 }
 
 /**
- * SHA-256 over the canonical form of what the event says and the hash of the event before it in
- * its stream. Editing, removing or reordering any stored event breaks the chain from there on.
- * Positions and recording times are left out: they belong to the store, not to the fact, and an
- * export moved to another store keeps its hashes.
+ * SHA-256 over what the event says and the hash of the event before it in its stream. Editing,
+ * removing or reordering any stored event breaks the chain from there on. Positions and recording
+ * times are left out: they belong to the store, not to the fact, and an export moved to another
+ * store keeps its hashes.
+ *
+ * What is hashed (version 2): the JSON object of id, stream, revision, type, data, metadata and
+ * previousHash, its own keys in that sorted order, data and metadata written as JSON.stringify
+ * writes them, which is the text every adapter stores and reads back (key order included). The
+ * write path hashes the text it stores, with no second serialisation.
  */
 export function eventHash(event: Chained, previousHash: string): string {
-  // A missing data or metadata is left out of the canonical object, as JSON.stringify leaves it out.
-  if (event.data === undefined || event.metadata === undefined) {
-    const { id, stream, revision, type, data, metadata } = event;
-    return sha('sha256', canonicalJson({ id, stream, revision, type, data, metadata, previousHash }), 'hex');
-  }
+  if (event.data === undefined || event.metadata === undefined) return legacyEventHash(event, previousHash);
   const { id, stream, revision, type } = event;
-  return chainedHash({ id, stream, revision, type, dataCanonical: canonicalJson(event.data), metadataCanonical: canonicalJson(event.metadata) }, previousHash);
+  return chainedHash({ id, stream, revision, type, dataJson: JSON.stringify(event.data), metadataJson: JSON.stringify(event.metadata) }, previousHash);
 }
 
 /**
- * The same hash as `eventHash`, from data and metadata serialised beforehand: the canonical JSON of
- * the whole event, written key by key in sorted order, so the write path need not stringify twice.
- * `crypto.hash` because the one-shot call costs half of `createHash().update().digest()` (measured,
- * about 1 µs against 2.4 µs for an event of 500 bytes).
+ * `eventHash` from the stored text. `crypto.hash` because the one-shot call costs half of
+ * `createHash().update().digest()` (measured: 1.0 us against 2.4 us for 500 bytes).
  */
-export function chainedHash(event: CanonicalChained, previousHash: string): string {
-  const canonical =
-    `{"data":${event.dataCanonical},"id":${JSON.stringify(event.id)},"metadata":${event.metadataCanonical},` +
+export function chainedHash(event: SerializedChained, previousHash: string): string {
+  return sha('sha256', hashedText(event, event.dataJson, event.metadataJson, previousHash), 'hex');
+}
+
+/**
+ * Version 1, written until session 4: data and metadata in canonical JSON (keys sorted at every
+ * level), so that the hash did not depend on key order. It cost the write path a second,
+ * slower serialisation of every event. Logs written then keep their hashes; see `hashMatches`.
+ */
+export function legacyEventHash(event: Chained, previousHash: string): string {
+  const { id, stream, revision, type, data, metadata } = event;
+  if (data === undefined || metadata === undefined) {
+    // Left out of the object, as JSON.stringify leaves out undefined.
+    return sha('sha256', canonicalJson({ id, stream, revision, type, data, metadata, previousHash }), 'hex');
+  }
+  return sha('sha256', hashedText(event, canonicalJson(data), canonicalJson(metadata), previousHash), 'hex');
+}
+
+/** Whether `hash` is this event's, under the current version or the one before it. */
+export function hashMatches(event: Chained, previousHash: string, hash: string): boolean {
+  return hashVersion(event, previousHash, hash) !== undefined;
+}
+
+/**
+ * Which version `hash` is this event's hash under, if any; `first` is tried first (a verifier
+ * passes the version of the stream's previous event, so a log written before version 2 is not
+ * hashed twice over).
+ */
+export function hashVersion(event: Chained, previousHash: string, hash: string, first: 1 | 2 = 2): 1 | 2 | undefined {
+  const second = first === 2 ? 1 : 2;
+  for (const version of [first, second] as const) {
+    if ((version === 2 ? eventHash : legacyEventHash)(event, previousHash) === hash) return version;
+  }
+  return undefined;
+}
+
+/** The event's JSON, keys in sorted order, from data and metadata already written out. */
+function hashedText(event: { id: string; stream: string; revision: number; type: string }, data: string, metadata: string, previousHash: string): string {
+  return (
+    `{"data":${data},"id":${JSON.stringify(event.id)},"metadata":${metadata},` +
     `"previousHash":${JSON.stringify(previousHash)},"revision":${JSON.stringify(event.revision)},` +
-    `"stream":${JSON.stringify(event.stream)},"type":${JSON.stringify(event.type)}}`;
-  return sha('sha256', canonical, 'hex');
+    `"stream":${JSON.stringify(event.stream)},"type":${JSON.stringify(event.type)}}`
+  );
 }

@@ -1,5 +1,5 @@
 import { ImportRefusedError } from './errors.js';
-import { eventHash, GENESIS_HASH } from './hash-chain.js';
+import { GENESIS_HASH, hashMatches } from './hash-chain.js';
 import type { ImportedEvent, StoredEvent } from './port.js';
 import { prepareEvents, validateStreamName, type PreparedEvent } from './validation.js';
 
@@ -56,8 +56,8 @@ export function planImport(view: ImportView, events: ImportedEvent[]): { rows: I
     const { dataJson, metadataJson } = prepared[index]!;
     const data = JSON.parse(dataJson);
     const metadata = JSON.parse(metadataJson);
-    const hash = eventHash({ id: event.id, stream: event.stream, revision: event.revision, type: event.type, data, metadata }, head?.hash ?? GENESIS_HASH);
-    if (hash !== event.hash) throw refuse('its hash does not match its content and the hash before it: it was changed after it was exported, or comes from a different history');
+    const hash = event.hash;
+    if (!hashMatches({ id: event.id, stream: event.stream, revision: event.revision, type: event.type, data, metadata }, head?.hash ?? GENESIS_HASH, hash)) throw refuse('its hash does not match its content and the hash before it: it was changed after it was exported, or comes from a different history');
     heads.set(event.stream, { revision: event.revision, hash });
     rows.push({ id: event.id, stream: event.stream, revision: event.revision, type: event.type, dataJson, metadataJson, data, metadata, recordedAt: event.recordedAt, hash });
   });

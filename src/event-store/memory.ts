@@ -51,7 +51,7 @@ export class MemoryEventStore implements EventStore {
         metadata: JSON.parse(event.metadataJson),
         recordedAt,
       };
-      previousHash = chainedHash({ ...unhashed, dataCanonical: event.dataCanonical, metadataCanonical: event.metadataCanonical }, previousHash);
+      previousHash = chainedHash({ ...unhashed, dataJson: event.dataJson, metadataJson: event.metadataJson }, previousHash);
       return deepFreeze({ ...unhashed, hash: previousHash });
     });
     const streamEvents = this.streams.get(stream) ?? [];

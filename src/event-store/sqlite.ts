@@ -182,10 +182,12 @@ export class SqliteEventStore implements EventStore {
       : (this.stmt.hashAt.get(stream, plan.firstRevision - 1) as string);
     const stored = events.map((event, index): StoredEvent => {
       const revision = plan.firstRevision + index;
-      const { id, type, dataJson, metadataJson, dataCanonical, metadataCanonical } = event;
-      const hash = chainedHash({ id, stream, revision, type, dataCanonical, metadataCanonical }, previousHash);
-      const data = JSON.parse(dataJson);
-      const metadata = JSON.parse(metadataJson);
+      const { id, type, dataJson, metadataJson } = event;
+      const hash = chainedHash({ id, stream, revision, type, dataJson, metadataJson }, previousHash);
+      // The caller's objects when their JSON reads back the same (see PreparedEvent): parsing it
+      // again cost a sequential writer about 3 us an append.
+      const data = event.data ?? JSON.parse(dataJson);
+      const metadata = event.metadata ?? JSON.parse(metadataJson);
       previousHash = hash;
       const position = this.insert(stream, revision, event, recordedAt, hash);
       return { id, stream, revision, position, type, data, metadata, recordedAt, hash };

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { EventTooLargeError, InvalidAppendError } from './errors.js';
-import { canonicalJson } from './hash-chain.js';
 import { LIMITS, type EventToAppend, type ExpectedRevision } from './port.js';
 
 /** An event that passed every check, serialised once, ready for any adapter to write. */
@@ -11,9 +10,13 @@ export interface PreparedEvent {
   type: string;
   dataJson: string;
   metadataJson: string;
-  /** The same JSON with keys sorted at every level, for the hash chain (the same string when they already were). */
-  dataCanonical: string;
-  metadataCanonical: string;
+  /**
+   * The caller's own data and metadata, when their JSON reads back as an equal value (no -0, no
+   * object without a prototype): then an adapter may hand them back instead of parsing the JSON
+   * again. Otherwise undefined.
+   */
+  data: Record<string, unknown> | undefined;
+  metadata: Record<string, unknown> | undefined;
 }
 
 const STREAM_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:@-]*$/;
@@ -43,8 +46,9 @@ export function prepareEvents(events: unknown): PreparedEvent[] {
     throw new InvalidAppendError('events', `at most ${LIMITS.maxEventsPerAppend} events per append`);
   }
   const prepared = events.map((event: EventToAppend, index) => prepareEvent(event, `events[${index}]`));
-  const ids = new Set(prepared.map((event) => event.id));
-  if (ids.size !== prepared.length) throw new InvalidAppendError('events', 'event ids must be unique within one append');
+  if (prepared.length > 1 && new Set(prepared.map((event) => event.id)).size !== prepared.length) {
+    throw new InvalidAppendError('events', 'event ids must be unique within one append');
+  }
   return prepared;
 }
 
@@ -61,30 +65,33 @@ function prepareEvent(event: EventToAppend, field: string): PreparedEvent {
     throw new InvalidAppendError(`${field}.type`, 'must start with a letter and contain only letters, digits and _ . : -');
   }
   if (!isPlainObject(event.data)) throw new InvalidAppendError(`${field}.data`, 'must be a JSON object');
-  const dataSorted = assertJson(event.data, `${field}.data`, 0);
+  const dataExact = assertJson(event.data, `${field}.data`, 0);
   const metadata = event.metadata ?? {};
   if (!isPlainObject(metadata)) throw new InvalidAppendError(`${field}.metadata`, 'must be a JSON object');
-  const metadataSorted = assertJson(metadata, `${field}.metadata`, 0);
+  const metadataExact = assertJson(metadata, `${field}.metadata`, 0);
 
   const dataJson = JSON.stringify(event.data);
   const metadataJson = JSON.stringify(metadata);
-  const bytes = Buffer.byteLength(dataJson) + Buffer.byteLength(metadataJson);
-  if (bytes > LIMITS.maxEventBytes) throw new EventTooLargeError(field, bytes, LIMITS.maxEventBytes);
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: most events are counted without encoding them.
+  if ((dataJson.length + metadataJson.length) * 3 > LIMITS.maxEventBytes) {
+    const bytes = Buffer.byteLength(dataJson) + Buffer.byteLength(metadataJson);
+    if (bytes > LIMITS.maxEventBytes) throw new EventTooLargeError(field, bytes, LIMITS.maxEventBytes);
+  }
   return {
     id: idSupplied ? (event.id as string).toLowerCase() : randomUUID(),
     idSupplied,
     type: event.type,
     dataJson,
     metadataJson,
-    dataCanonical: dataSorted ? dataJson : canonicalJson(event.data),
-    metadataCanonical: metadataSorted ? metadataJson : canonicalJson(metadata),
+    data: dataExact ? event.data : undefined,
+    metadata: metadataExact ? metadata : undefined,
   };
 }
 
 /**
  * Refuses what JSON cannot carry faithfully (undefined, NaN, functions, class instances, cycles).
- * Answers whether every object's keys are already in sorted order, so that the JSON.stringify
- * done anyway is also the canonical form the hash chain needs (the walk is paid for already).
+ * Answers whether the value's JSON reads back as an equal value: -0 reads back as 0, and an object
+ * without a prototype as one with (the walk is paid for already).
  */
 function assertJson(value: unknown, path: string, depth: number): boolean {
   try {
@@ -108,33 +115,32 @@ function walkJson(value: unknown, depth: number): boolean {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new NotJson('numbers must be finite');
-    return true;
+    return !Object.is(value, -0);
   }
-  let sorted = true;
+  let exact = true;
   if (Array.isArray(value)) {
     for (let index = 0; index < value.length; index++) {
       try {
-        sorted = walkJson(value[index], depth + 1) && sorted;
+        exact = walkJson(value[index], depth + 1) && exact;
       } catch (error) {
         if (error instanceof NotJson) error.where.push(`[${index}]`);
         throw error;
       }
     }
-    return sorted;
+    return exact;
   }
   if (isPlainObject(value)) {
-    let previous: string | undefined;
+    exact = Object.getPrototypeOf(value) === Object.prototype;
     for (const key of Object.keys(value)) {
       try {
         if (key === '__proto__') throw new NotJson('this key is not allowed');
-        sorted = walkJson(value[key], depth + 1) && sorted && (previous === undefined || previous < key);
+        exact = walkJson(value[key], depth + 1) && exact;
       } catch (error) {
         if (error instanceof NotJson) error.where.push(`.${key}`);
         throw error;
       }
-      previous = key;
     }
-    return sorted;
+    return exact;
   }
   throw new NotJson(`${typeof value} is not a JSON value`);
 }

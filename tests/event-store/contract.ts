@@ -4,7 +4,7 @@ import {
   DuplicateEventIdError, EventTooLargeError, InvalidAppendError, StoreClosedError, VersionConflictError,
 } from '../../src/event-store/errors.js';
 import type { EventStore, EventToAppend, StoredEvent } from '../../src/event-store/port.js';
-import { eventHash, GENESIS_HASH } from '../../src/event-store/hash-chain.js';
+import { eventHash, GENESIS_HASH, hashMatches } from '../../src/event-store/hash-chain.js';
 import { verifyEvents } from '../../src/application/verify.js';
 
 export interface StoreUnderTest {
@@ -290,10 +290,12 @@ export function eventStoreContract(adapter: string, open: () => Promise<StoreUnd
         expect(first!.hash).toBe(eventHash(first!, GENESIS_HASH));
       });
 
-      it('gives the same hash whatever the key order of the data', async () => {
-        await store.append('agreement-k1', [{ id: '11111111-1111-4111-8111-111111111111', type: 'A', data: { a: 1, b: { c: 2, d: 3 } } }], { expectedRevision: 'no_stream' });
+      it('hashes the data as stored, key order included: reading keeps the order, and a reordered copy does not verify', async () => {
+        await store.append('agreement-k1', [{ id: '11111111-1111-4111-8111-111111111111', type: 'A', data: { b: { d: 3, c: 2 }, a: 1 } }], { expectedRevision: 'no_stream' });
         const [stored] = await collect(store.readStream('agreement-k1'));
-        expect(eventHash({ ...stored!, data: { b: { d: 3, c: 2 }, a: 1 } }, GENESIS_HASH)).toBe(stored!.hash);
+        expect(JSON.stringify(stored!.data)).toBe('{"b":{"d":3,"c":2},"a":1}');
+        expect(eventHash(stored!, GENESIS_HASH)).toBe(stored!.hash);
+        expect(hashMatches({ ...stored!, data: { a: 1, b: { c: 2, d: 3 } } }, GENESIS_HASH, stored!.hash)).toBe(false);
       });
     });
 

@@ -97,6 +97,38 @@ describe('a file written before the hash chain existed', () => {
   });
 });
 
+describe('a log hashed before version 2 (canonical JSON)', () => {
+  it('still verifies, goes on with version 2 hashes, and an edit of an old event is caught at that event', async () => {
+    const { legacyEventHash, GENESIS_HASH } = await import('../../src/event-store/hash-chain.js');
+    const dir = mkdtempSync(join(tmpdir(), 'ledger-legacy-'));
+    const file = join(dir, 'ledger.sqlite');
+    let store = new SqliteEventStore(file);
+    // Two events written the way the store wrote them until version 2, with keys out of order.
+    const appended = await store.append('agreement-old', [{ type: 'A', data: { round: 1, occurredOn: '2020' } }, { type: 'B', data: { round: 2, occurredOn: '2021' } }], { expectedRevision: 'no_stream' });
+    await store.close();
+    const db = new Database(file);
+    let previous = GENESIS_HASH;
+    for (const event of appended.events) {
+      previous = legacyEventHash(event, previous);
+      db.prepare('UPDATE events SET hash = ? WHERE position = ?').run(previous, event.position);
+    }
+    db.close();
+    store = new SqliteEventStore(file);
+    const third = await store.append('agreement-old', [{ type: 'C', data: { round: 3, occurredOn: '2022' } }], { expectedRevision: 1 });
+    expect(await verifyEvents(store.readAll(), { contiguousPositions: true })).toEqual({ ok: true, events: 3, streams: 1 });
+    expect(third.events[0]!.hash).not.toBe(legacyEventHash(third.events[0]!, previous));
+    await store.close();
+
+    const edit = new Database(file);
+    edit.prepare('UPDATE events SET data = ? WHERE position = ?').run('{"round":1,"occurredOn":"2019"}', appended.events[0]!.position);
+    edit.close();
+    store = new SqliteEventStore(file);
+    expect(await verifyEvents(store.readAll())).toMatchObject({ ok: false, brokenAt: { position: appended.events[0]!.position } });
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
 describe('canonical JSON', () => {
   it('sorts keys at every level and leaves arrays in order', async () => {
     const { canonicalJson } = await import('../../src/event-store/hash-chain.js');

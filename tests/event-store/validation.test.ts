@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { InvalidAppendError } from '../../src/event-store/errors.js';
-import { canonicalJson, chainedHash, eventHash, GENESIS_HASH } from '../../src/event-store/hash-chain.js';
+import { chainedHash, eventHash, GENESIS_HASH, hashMatches, legacyEventHash } from '../../src/event-store/hash-chain.js';
 import { prepareEvents } from '../../src/event-store/validation.js';
 
 const refusal = (events: unknown): InvalidAppendError => {
@@ -24,29 +24,48 @@ describe('prepareEvents', () => {
     expect(refusal([{ type: 'A', data: { when: new Date(0) } }])).toMatchObject({ field: 'events[0].data.when', rule: 'object is not a JSON value' });
   });
 
-  it('prepares the canonical JSON the hash chain needs, whatever the key order', () => {
+  it('hands the objects of the caller on only when their JSON reads back as an equal value', () => {
+    const data = { a: [1, { b: 'x' }] };
+    const metadata = { actor: 'alice' };
+    const [plain] = prepareEvents([{ type: 'A', data, metadata }]);
+    expect(plain!.data).toBe(data);
+    expect(plain!.metadata).toBe(metadata);
+    const [negativeZero] = prepareEvents([{ type: 'A', data: { a: [1, { b: -0 }] } }]);
+    expect(negativeZero!.data).toBeUndefined();
+    expect(JSON.parse(negativeZero!.dataJson)).toEqual({ a: [1, { b: 0 }] });
+    const [noPrototype] = prepareEvents([{ type: 'A', data: { a: Object.assign(Object.create(null), { b: 1 }) } }]);
+    expect(noPrototype!.data).toBeUndefined();
+  });
+
+  it('hashes the stored text the same way the events read back hash (version 2)', () => {
     const jsonObject = fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 4 }), { maxKeys: 8 });
     fc.assert(
       fc.property(jsonObject, jsonObject, fc.nat(), (data, metadata, revision) => {
         fc.pre(!JSON.stringify([data, metadata]).includes('"__proto__"')); // refused, tested above
-        // JSON round trip: fast-check may produce -0, which JSON cannot carry and the store stores as 0.
-        const [clean, cleanMetadata] = [JSON.parse(JSON.stringify(data)), JSON.parse(JSON.stringify(metadata))];
-        const [prepared] = prepareEvents([{ type: 'A', data: clean, metadata: cleanMetadata }]);
-        expect(prepared!.dataCanonical).toBe(canonicalJson(clean));
-        expect(prepared!.metadataCanonical).toBe(canonicalJson(cleanMetadata));
-        expect(JSON.parse(prepared!.dataJson)).toEqual(clean);
-        const { id, dataCanonical, metadataCanonical } = prepared!;
-        const chained = chainedHash({ id, stream: 's-1', revision, type: 'A', dataCanonical, metadataCanonical }, GENESIS_HASH);
-        expect(chained).toBe(eventHash({ id, stream: 's-1', revision, type: 'A', data: clean, metadata: cleanMetadata }, GENESIS_HASH));
+        const [prepared] = prepareEvents([{ type: 'A', data, metadata }]);
+        const { id, dataJson, metadataJson } = prepared!;
+        const read = { id, stream: 's-1', revision, type: 'A', data: JSON.parse(dataJson), metadata: JSON.parse(metadataJson) };
+        const stored = chainedHash({ id, stream: 's-1', revision, type: 'A', dataJson, metadataJson }, GENESIS_HASH);
+        expect(eventHash(read, GENESIS_HASH)).toBe(stored);
+        expect(hashMatches(read, GENESIS_HASH, stored)).toBe(true);
+        expect(hashMatches({ ...read, revision: revision + 1 }, GENESIS_HASH, stored)).toBe(false);
       }),
       { numRuns: 500 },
     );
   });
 
-  it('keeps the hash of a known event: the chain written before this change still verifies', () => {
+  it('keeps the hashes of both versions: what each hashes, written out by hand', () => {
     const event = { id: '2f1d7a52-4c55-4e8e-9a38-1b5d0c3f9e11', stream: 'agreement-x', revision: 3, type: 'StepRecorded', data: { b: 1, a: { d: [3, { z: 1, y: 2 }] } }, metadata: { actor: 'alice' } };
-    // Written out by hand: the canonical form the hash is defined over, hashed with SHA-256.
-    const canonical = `{"data":{"a":{"d":[3,{"y":2,"z":1}]},"b":1},"id":"${event.id}","metadata":{"actor":"alice"},"previousHash":"${GENESIS_HASH}","revision":3,"stream":"agreement-x","type":"StepRecorded"}`;
-    expect(eventHash(event, GENESIS_HASH)).toBe(createHash('sha256').update(canonical).digest('hex'));
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+    const rest = `"id":"${event.id}","metadata":{"actor":"alice"},"previousHash":"${GENESIS_HASH}","revision":3,"stream":"agreement-x","type":"StepRecorded"}`;
+    const version2 = sha(`{"data":{"b":1,"a":{"d":[3,{"z":1,"y":2}]}},${rest}`);
+    const version1 = sha(`{"data":{"a":{"d":[3,{"y":2,"z":1}]},"b":1},${rest}`);
+    expect(eventHash(event, GENESIS_HASH)).toBe(version2);
+    expect(legacyEventHash(event, GENESIS_HASH)).toBe(version1);
+    // A log written before version 2 still verifies, and neither version accepts the other event.
+    expect(hashMatches(event, GENESIS_HASH, version1)).toBe(true);
+    expect(hashMatches(event, GENESIS_HASH, version2)).toBe(true);
+    expect(hashMatches({ ...event, data: { b: 2, a: event.data.a } }, GENESIS_HASH, version1)).toBe(false);
+    expect(hashMatches({ ...event, data: { b: 2, a: event.data.a } }, GENESIS_HASH, version2)).toBe(false);
   });
 });
