@@ -89,10 +89,10 @@ export function hashMatches(event: Chained, previousHash: string, hash: string):
  * hashed twice over).
  */
 export function hashVersion(event: Chained, previousHash: string, hash: string, first: 1 | 2 = 2): 1 | 2 | undefined {
+  const hashOf = (version: 1 | 2) => (version === 2 ? eventHash : legacyEventHash)(event, previousHash);
   const second = first === 2 ? 1 : 2;
-  for (const version of [first, second] as const) {
-    if ((version === 2 ? eventHash : legacyEventHash)(event, previousHash) === hash) return version;
-  }
+  if (hashOf(first) === hash) return first;
+  if (hashOf(second) === hash) return second;
   return undefined;
 }
 
