@@ -6,6 +6,8 @@ export interface ProjectedEvent {
   position: number;
   recordedAt: string;
   event: RecordedEvent;
+  /** `JSON.stringify(event.data)`, when the store handed it over (see `SubscribedEvent`). */
+  dataText?: string;
 }
 
 /**
@@ -33,7 +35,8 @@ export interface Items<Value> {
 
 /** How a model's items are stored: as JSON text, each with the days its date may mean (for period queries). */
 export interface ItemCodec<Value> {
-  serialize(value: Value): string;
+  /** The item as JSON text, equal to `JSON.stringify(value)`; written by `event`, which may spare serialising its data again. */
+  serialize(value: Value, event?: ProjectedEvent): string;
   parse(json: string): Value;
   /** First and last day the item may fall on, YYYY-MM-DD; undefined: the item has no place in a calendar. */
   spanOf(value: Value): { start: string; end: string } | undefined;

@@ -128,6 +128,19 @@ export function registerEntry(document: RegisterDocument): RegisterEntry {
   return entry;
 }
 
+/**
+ * A step's row, equal to `JSON.stringify(step)`. A step just recorded keeps its event's data as it
+ * is, so when the store handed over that data's text the row is put together around it: serialising
+ * the data again was a seventh of a register rebuild.
+ */
+export function serializeStep(step: StoredStep, event?: ProjectedEvent): string {
+  const fresh = step.data === event?.event.data && step.original === undefined && step.corrections === undefined && step.withdrawn === undefined;
+  if (fresh && event.dataText !== undefined) {
+    return `{"eventId":${JSON.stringify(step.eventId)},"step":${JSON.stringify(step.step)},"data":${event.dataText}}`;
+  }
+  return JSON.stringify(step);
+}
+
 export const registerModel: ReadModel<RegisterDocument, StoredStep> = {
   name: 'register',
   /** 3: steps stored as items, a summary of them in the document. */
@@ -145,7 +158,7 @@ export const registerModel: ReadModel<RegisterDocument, StoredStep> = {
   },
   items: {
     lastOf: (document) => document.lastStep,
-    serialize: (step) => JSON.stringify(step),
+    serialize: serializeStep,
     parse: (json) => JSON.parse(json) as StoredStep,
     // The parsed date itself (kept and shared by partialDate): no object made per step.
     spanOf: (step) => (step.withdrawn ? undefined : partialDate(step.data.occurredOn)),

@@ -147,7 +147,7 @@ export class CommandHandler {
   }
 }
 
-export function toRecorded(event: StoredEvent): RecordedEvent {
+export function toRecorded(event: Pick<StoredEvent, 'id' | 'type' | 'data'>): RecordedEvent {
   return { id: event.id, type: event.type, data: event.data } as unknown as RecordedEvent;
 }
 

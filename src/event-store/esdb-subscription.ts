@@ -57,6 +57,11 @@ export class EsdbSubscription implements Subscription {
     }
   }
 
+  /** The server delivers events one by one: each is a page of its own. */
+  async *pages(): AsyncGenerator<readonly StoredEvent[]> {
+    for await (const event of this) yield [event];
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -1,7 +1,7 @@
 import type { ReadAllOptions, StoredEvent, Subscription } from './port.js';
 
 /** Reads one page of the global log: events at or after `fromPosition`, in position order. */
-export type ReadPage = (fromPosition: number, limit: number, streamPrefix: string | undefined) => StoredEvent[] | Promise<StoredEvent[]>;
+export type ReadPage<Event extends { position: number } = StoredEvent> = (fromPosition: number, limit: number, streamPrefix: string | undefined) => Event[] | Promise<Event[]>;
 
 export const PAGE_SIZE = 1000;
 
@@ -52,28 +52,36 @@ export class CommitSignal {
 }
 
 /** Catch-up then live: pages through the log from a position, then waits for commits. */
-export class CatchUpSubscription implements Subscription {
+export class CatchUpSubscription<Event extends { position: number } = StoredEvent> implements Subscription<Event> {
   private closed = false;
   private cancelWait: (() => void) | undefined;
 
   constructor(
-    private readonly readPage: ReadPage,
+    private readonly readPage: ReadPage<Event>,
     private readonly signal: CommitSignal,
     private readonly fromPosition: number,
     private readonly streamPrefix: string | undefined,
     private readonly pollMs = 1000,
   ) {}
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<StoredEvent> {
+  async *[Symbol.asyncIterator](): AsyncGenerator<Event> {
+    for await (const page of this.pages()) {
+      for (const event of page) {
+        if (this.closed) return;
+        yield event;
+      }
+    }
+  }
+
+  async *pages(): AsyncGenerator<readonly Event[]> {
     let next = Math.max(1, this.fromPosition);
     try {
       while (!this.closed) {
         const seen = this.signal.version;
         const page = await this.readPage(next, PAGE_SIZE, this.streamPrefix);
-        for (const event of page) {
-          if (this.closed) return;
-          next = event.position + 1;
-          yield event;
+        if (page.length > 0) {
+          next = page[page.length - 1]!.position + 1;
+          yield page;
         }
         if (this.closed) continue;
         if (page.length === PAGE_SIZE) {

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { StoreUnavailableError } from './errors.js';
 import { eventHash, GENESIS_HASH } from './hash-chain.js';
-import type { StoredEvent } from './port.js';
+import type { ReadModelEvent, StoredEvent } from './port.js';
 
 /** Bump with a migration step below whenever the table shape changes. */
 const SCHEMA_VERSION = 2;
@@ -85,6 +85,14 @@ export function rowToEvent(row: EventRow): StoredEvent {
   };
 }
 
+/** The columns read models read (see `ReadModelEvent`): no metadata, no hash. */
+const LEAN_COLUMNS = 'position, event_id, stream, revision, type, data, recorded_at';
+export type LeanRow = [number, string, string, number, string, string, string];
+
+export function leanRowToEvent(row: LeanRow): ReadModelEvent {
+  return { position: row[0], id: row[1], stream: row[2], revision: row[3], type: row[4], data: JSON.parse(row[5]), recordedAt: row[6], dataText: row[5] };
+}
+
 /** Every statement the adapter runs, prepared once per connection. */
 export function prepareStatements(db: Database.Database) {
   const select = (sql: string) => db.prepare(sql).raw(true);
@@ -99,6 +107,8 @@ export function prepareStatements(db: Database.Database) {
     rangeBackwards: select(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision BETWEEN ? AND ? ORDER BY revision DESC LIMIT ?`),
     page: select(`SELECT ${COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`),
     pageWithPrefix: select(`SELECT ${COLUMNS} FROM events WHERE position >= ? AND substr(stream, 1, ?) = ? ORDER BY position LIMIT ?`),
+    leanPage: select(`SELECT ${LEAN_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`),
+    leanPageWithPrefix: select(`SELECT ${LEAN_COLUMNS} FROM events WHERE position >= ? AND substr(stream, 1, ?) = ? ORDER BY position LIMIT ?`),
     head: db.prepare('SELECT COALESCE(MAX(position), 0) FROM events').pluck(),
     // Changes when another connection commits (another process; the checkpointer writes no rows).
     dataVersion: db.prepare('PRAGMA data_version').pluck(),

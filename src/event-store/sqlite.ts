@@ -5,7 +5,7 @@ import { planAppend, type AppendView } from './append-plan.js';
 import { DuplicateEventIdError, EventStoreError, StoreClosedError, StoreUnavailableError } from './errors.js';
 import type {
   AppendResult, EventStore, EventToAppend, ExpectedRevision, ImportedEvent, ImportResult, ReadAllOptions, ReadStreamOptions, StoreHealth,
-  StoredEvent, StreamRevision, SubscribeOptions, Subscription,
+  ReadModelEvent, StoredEvent, StreamRevision, SubscribeOptions, Subscription,
 } from './port.js';
 import { BoundedMap } from '../util/bounded-map.js';
 import { chainedHash, GENESIS_HASH } from './hash-chain.js';
@@ -13,7 +13,7 @@ import { planImport, type ImportView } from './import-plan.js';
 import { CatchUpSubscription, CommitSignal, PAGE_SIZE, readAllInPages } from './reading.js';
 import { Checkpointer } from './sqlite-checkpointer.js';
 import { CHECKPOINT_EVERY_FRAMES, CHECKPOINT_IDLE_MS, CHECKPOINT_INTERVAL_MS, estimatedFrames, SequentialWriter, TOP_UP_AFTER_WAL_FRAMES } from './sqlite-pacing.js';
-import { configureConnection, migrate, prepareStatements, rowToEvent, type EventRow, type Statements, type Synchronous } from './sqlite-schema.js';
+import { configureConnection, migrate, prepareStatements, leanRowToEvent, rowToEvent, type EventRow, type LeanRow, type Statements, type Synchronous } from './sqlite-schema.js';
 import { prepareEvents, validateExpectedRevision, validateStreamName, type PreparedEvent } from './validation.js';
 
 export interface SqliteStoreOptions {
@@ -266,6 +266,12 @@ export class SqliteEventStore implements EventStore {
     return new CatchUpSubscription(this.readPage, this.signal, options.fromPosition, options.streamPrefix);
   }
 
+  subscribeForReadModels(options: SubscribeOptions): Subscription<ReadModelEvent> {
+    this.assertOpen();
+    if (options.streamPrefix !== undefined) validateStreamName(options.streamPrefix, 'streamPrefix');
+    return new CatchUpSubscription(this.readLeanPage, this.signal, options.fromPosition, options.streamPrefix);
+  }
+
   async streamRevision(stream: string): Promise<StreamRevision> {
     this.assertOpen();
     return this.revisionOf(validateStreamName(stream));
@@ -329,6 +335,14 @@ export class SqliteEventStore implements EventStore {
       prefix === undefined ? this.stmt.page.all(fromPosition, limit) : this.stmt.pageWithPrefix.all(fromPosition, prefix.length, prefix, limit)
     ) as EventRow[];
     return rows.map(rowToEvent);
+  };
+
+  private readonly readLeanPage = (fromPosition: number, limit: number, prefix: string | undefined): ReadModelEvent[] => {
+    this.assertOpen();
+    const rows = (
+      prefix === undefined ? this.stmt.leanPage.all(fromPosition, limit) : this.stmt.leanPageWithPrefix.all(fromPosition, prefix.length, prefix, limit)
+    ) as LeanRow[];
+    return rows.map(leanRowToEvent);
   };
 
   private revisionOf(stream: string): StreamRevision {

@@ -6,6 +6,7 @@ import {
 import type { EventStore, EventToAppend, StoredEvent } from '../../src/event-store/port.js';
 import { eventHash, GENESIS_HASH, hashMatches } from '../../src/event-store/hash-chain.js';
 import { verifyEvents } from '../../src/application/verify.js';
+import { pagesContract } from './contract-pages.js';
 
 export interface StoreUnderTest {
   store: EventStore;
@@ -395,6 +396,8 @@ export function eventStoreContract(adapter: string, open: () => Promise<StoreUnd
         await subscription.close();
         expect(await iteration).toEqual(['Only']);
       });
+
+      pagesContract(() => store);
     });
 
     describe('health and lifecycle', () => {
