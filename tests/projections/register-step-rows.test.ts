@@ -16,7 +16,7 @@ describe('register step rows', () => {
         // What the store hands over: the text JSON.stringify wrote, read back with JSON.parse.
         const text = JSON.stringify(value);
         const parsed = JSON.parse(text) as StoredStep['data'];
-        const step: StoredStep = { eventId, step: 'negotiation_round', data: parsed };
+        const step: StoredStep = { eventId, step: 'round_held', data: parsed };
         expect(serializeStep(step, eventWith(parsed, text))).toBe(JSON.stringify(step));
       }),
       { numRuns: 500 },
@@ -25,13 +25,13 @@ describe('register step rows', () => {
 
   it('serialise corrected, withdrawn and other events\' steps in full, not from the event\'s text', () => {
     const data = { occurredOn: '2021-10-05', round: 2 } as unknown as StoredStep['data'];
-    const corrected: StoredStep = { eventId: 'e-1', step: 'negotiation_round', data, original: data, corrections: [] };
-    const withdrawn: StoredStep = { eventId: 'e-1', step: 'negotiation_round', data, withdrawn: { eventId: 'e-9', reason: 'wrong agreement' } };
+    const corrected: StoredStep = { eventId: 'e-1', step: 'round_held', data, original: data, corrections: [] };
+    const withdrawn: StoredStep = { eventId: 'e-1', step: 'round_held', data, withdrawn: { eventId: 'e-9', reason: 'wrong agreement' } };
     // A text that is not the data's: only used when the step is the event's own, unchanged.
     const event = eventWith(data as unknown as Record<string, unknown>, '{"not":"used"}');
     expect(serializeStep(corrected, event)).toBe(JSON.stringify(corrected));
     expect(serializeStep(withdrawn, event)).toBe(JSON.stringify(withdrawn));
-    const other: StoredStep = { eventId: 'e-2', step: 'negotiation_round', data: { ...data } };
+    const other: StoredStep = { eventId: 'e-2', step: 'round_held', data: { ...data } };
     expect(serializeStep(other, event)).toBe(JSON.stringify(other));
     expect(serializeStep(other)).toBe(JSON.stringify(other));
   });
