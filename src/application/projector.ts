@@ -46,7 +46,12 @@ const CATCH_UP_FLUSH_MS = 5000;
  */
 export class Projector<Doc, Value = never> {
   private readonly documents = new Map<string, Doc>();
-  private readonly dirty = new Set<string>();
+  /**
+   * Changed since the last store: documents by identity, with their keys (a document folded in
+   * place is marked without hashing its key again, once per event), and the keys of deleted ones.
+   */
+  private readonly dirty = new Map<Doc, string>();
+  private readonly deleted = new Set<string>();
   private readonly pendingItems = new PendingItems();
   /** The items a fold sees, made once: the document being folded and what its event wrote so far. */
   private readonly folding = { key: '', written: new Map<number, Item<Value>>() };
@@ -162,18 +167,18 @@ export class Projector<Doc, Value = never> {
         const written = this.folding.written;
         written.clear();
         this.folding.key = key;
-        const next = this.model.fold(this.documents.get(key), event, this.foldItems);
-        if (next === undefined) {
-          this.documents.delete(key);
-          this.pendingItems.dropKey(key);
-        } else {
-          this.documents.set(key, next);
+        const current = this.documents.get(key);
+        const next = this.model.fold(current, event, this.foldItems);
+        if (next !== current) this.replace(key, current, next);
+        // Dirty documents are tracked by identity: two equal primitives would be one.
+        if (next !== undefined && (typeof next !== 'object' || next === null)) throw new Error(`read model ${this.model.name}: a document must be an object`);
+        if (next !== undefined) {
+          this.dirty.set(next, key);
           const codec = this.model.items;
-          if (codec) {
+          if (codec && written.size > 0) {
             for (const { seq, prev, value } of written.values()) this.pendingItems.set({ key, seq, prev, json: codec.serialize(value, event), span: codec.spanOf(value) ?? null });
           }
         }
-        this.dirty.add(key);
       }
     } catch (error) {
       this.flush();
@@ -190,6 +195,19 @@ export class Projector<Doc, Value = never> {
     this.appliedSinceItems++;
     this.waiters.wakeReached();
     return true;
+  }
+
+  /** A fold returned another document than it was given, or none (deleted). */
+  private replace(key: string, current: Doc | undefined, next: Doc | undefined): void {
+    if (current !== undefined) this.dirty.delete(current);
+    if (next === undefined) {
+      this.documents.delete(key);
+      this.deleted.add(key);
+      this.pendingItems.dropKey(key);
+    } else {
+      this.documents.set(key, next);
+      this.deleted.delete(key);
+    }
   }
 
   /** While catching up: after the documents' batch or the timer. */
@@ -217,14 +235,15 @@ export class Projector<Doc, Value = never> {
   private flush(): void {
     if (this.status.position === this.status.checkpoint) return;
     const changes = new Map<string, string | null>();
-    for (const key of this.dirty) {
-      const document = this.documents.get(key);
-      changes.set(key, document === undefined ? null : this.model.serialize ? this.model.serialize(document) : JSON.stringify(this.model.toJSON(document)));
+    for (const key of this.deleted) changes.set(key, null);
+    for (const [document, key] of this.dirty) {
+      changes.set(key, this.model.serialize ? this.model.serialize(document) : JSON.stringify(this.model.toJSON(document)));
     }
     const items = this.pendingItems.inOrder();
     this.storage.commit(this.storageName, this.model.version, this.status.position, changes, items);
     this.pendingItems.stored(items);
     this.dirty.clear();
+    this.deleted.clear();
     this.appliedSinceFlush = 0;
     this.appliedSinceItems = 0;
     this.status.checkpoint = this.status.position;

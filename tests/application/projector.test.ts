@@ -111,6 +111,44 @@ describe('the projector', () => {
     expect(again.get('all')).toEqual({ count: 1 });
   });
 
+  it('stores documents its fold deletes and creates again, and stops at a document that is not an object', async () => {
+    const counts: ReadModel<{ n: number }> = {
+      name: 'counts', version: 1, streamPrefix: 'agreement-',
+      keyOf: ({ stream }) => stream,
+      // Raw events of types the domain does not know: the projector folds whatever the log holds.
+      fold: (document, { event }) => ((event.type as string) === 'Deleted' ? undefined : { n: (document?.n ?? 0) + 1 }),
+      toJSON: (document) => document,
+      fromJSON: (json) => json as { n: number },
+    };
+    const append = (stream: string, ...types: string[]) => store.append(stream, types.map((type) => ({ type, data: {} })), { expectedRevision: 'any' });
+    await append('agreement-a', 'Added', 'Added');
+    await append('agreement-b', 'Added', 'Deleted');
+    await append('agreement-c', 'Added', 'Deleted', 'Added');
+    const first = new Projector(store, documents, counts, logger);
+    first.start();
+    await first.waitFor(await store.headPosition(), 5000);
+    await first.stop();
+    expect(Object.fromEntries(documents.loadAll('counts'))).toEqual({ 'agreement-a': { n: 2 }, 'agreement-c': { n: 1 } });
+
+    // Deleted after it was stored: the next store removes it.
+    await append('agreement-a', 'Deleted');
+    const second = new Projector(store, documents, counts, logger);
+    second.start();
+    await second.waitFor(await store.headPosition(), 5000);
+    await second.stop();
+    expect(Object.fromEntries(documents.loadAll('counts'))).toEqual({ 'agreement-c': { n: 1 } });
+
+    const primitive: ReadModel<number> = {
+      name: 'primitive', version: 1, streamPrefix: 'agreement-', keyOf: ({ stream }) => stream,
+      fold: (document) => (document ?? 0) + 1, toJSON: (document) => document, fromJSON: (json) => json as number,
+    };
+    const refused = new Projector(store, documents, primitive, logger);
+    refused.start();
+    expect(await refused.waitFor(1, 500)).toBe(false);
+    expect(refused.describe()).toMatchObject({ state: 'failed', failed: { position: 1, error: 'read model primitive: a document must be an object' } });
+    await refused.stop();
+  });
+
   it('rebuilds a new version beside the old one, which keeps answering until the new one takes over', async () => {
     const handler = new CommandHandler(store);
     const v1 = new Projector(store, documents, registerModel, logger);
