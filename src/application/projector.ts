@@ -54,10 +54,16 @@ export class Projector<Doc, Value = never> {
   private readonly deleted = new Set<string>();
   private readonly pendingItems = new PendingItems();
   /** The items a fold sees, made once: the document being folded and what its event wrote so far. */
-  private readonly folding = { key: '', written: new Map<number, Item<Value>>() };
+  private readonly folding = { key: '', written: [] as Array<Item<Value>> };
   private readonly foldItems: Items<Value> = {
     chain: (last) => this.ownChain(this.folding.key, last, this.folding.written),
-    put: (item) => void this.folding.written.set(item.seq, item),
+    put: (item) => {
+      // A list, emptied in place for each event: a Map's clear() made a new table every time.
+      const written = this.folding.written;
+      const index = written.findIndex(({ seq }) => seq === item.seq);
+      if (index < 0) written.push(item);
+      else written[index] = item;
+    },
   };
   private subscription: Subscription<ReadModelEvent> | undefined;
   private running: Promise<void> | undefined;
@@ -165,7 +171,7 @@ export class Projector<Doc, Value = never> {
       if (key !== undefined) {
         // Items are kept aside until the fold returns: a fold that throws half-way leaves none.
         const written = this.folding.written;
-        written.clear();
+        written.length = 0;
         this.folding.key = key;
         const current = this.documents.get(key);
         const next = this.model.fold(current, event, this.foldItems);
@@ -175,8 +181,8 @@ export class Projector<Doc, Value = never> {
         if (next !== undefined) {
           this.dirty.set(next, key);
           const codec = this.model.items;
-          if (codec && written.size > 0) {
-            for (const { seq, prev, value } of written.values()) this.pendingItems.set({ key, seq, prev, json: codec.serialize(value, event), span: codec.spanOf(value) ?? null });
+          if (codec) {
+            for (const { seq, prev, value } of written) this.pendingItems.set({ key, seq, prev, json: codec.serialize(value, event), span: codec.spanOf(value) ?? null });
           }
         }
       }
@@ -290,10 +296,10 @@ export class Projector<Doc, Value = never> {
   }
 
   /** This projector's chain: items written by the event being folded, folded since the last store, or stored. */
-  private ownChain(key: string, last: number | null, written?: ReadonlyMap<number, Item<Value>>): Array<Item<Value>> {
+  private ownChain(key: string, last: number | null, written?: ReadonlyArray<Item<Value>>): Array<Item<Value>> {
     const codec = this.requireItems();
     return walkBack(last, (seq) => {
-      const item = written?.get(seq);
+      const item = written?.find((mine) => mine.seq === seq);
       if (item) return item;
       const pending = this.pendingItems.get(seq, key);
       if (pending) return { seq, prev: pending.prev, value: codec.parse(pending.json) };
