@@ -3,6 +3,7 @@ import { walkBack, type Item, type Items, type ProjectedEvent, type ReadModel } 
 import type { EventStore, ReadModelEvent, Subscription } from '../event-store/port.js';
 import type { DocumentStore } from '../read-models/document-store.js';
 import { toRecorded } from './handle-command.js';
+import { ChangedDocuments } from './changed-documents.js';
 import { PendingItems } from './pending-items.js';
 import { PositionWaiters } from './position-waiters.js';
 
@@ -45,13 +46,7 @@ const CATCH_UP_FLUSH_MS = 5000;
  * those folded since the last store wait in `pendingItems`.
  */
 export class Projector<Doc, Value = never> {
-  private readonly documents = new Map<string, Doc>();
-  /**
-   * Changed since the last store: documents by identity, with their keys (a document folded in
-   * place is marked without hashing its key again, once per event), and the keys of deleted ones.
-   */
-  private readonly dirty = new Map<Doc, string>();
-  private readonly deleted = new Set<string>();
+  private readonly documents = new ChangedDocuments<Doc>();
   private readonly pendingItems = new PendingItems();
   /** The items a fold sees, made once: the document being folded and what its event wrote so far. */
   private readonly folding = { key: '', written: [] as Array<Item<Value>> };
@@ -92,7 +87,7 @@ export class Projector<Doc, Value = never> {
       logger.info({ model: model.name, from: live.version, to: model.version }, 'read model version changed; rebuilding beside the old one');
     }
     const kept = storage.checkpoint(this.storageName);
-    for (const [key, json] of storage.loadAll(this.storageName)) this.documents.set(key, model.fromJSON(json));
+    for (const [key, json] of storage.loadAll(this.storageName)) this.documents.byKey.set(key, model.fromJSON(json));
     const position = kept?.position ?? 0;
     this.status = {
       name: model.name,
@@ -173,13 +168,12 @@ export class Projector<Doc, Value = never> {
         const written = this.folding.written;
         written.length = 0;
         this.folding.key = key;
-        const current = this.documents.get(key);
+        const current = this.documents.byKey.get(key);
         const next = this.model.fold(current, event, this.foldItems);
-        if (next !== current) this.replace(key, current, next);
-        // Dirty documents are tracked by identity: two equal primitives would be one.
-        if (next !== undefined && (typeof next !== 'object' || next === null)) throw new Error(`read model ${this.model.name}: a document must be an object`);
-        if (next !== undefined) {
-          this.dirty.set(next, key);
+        this.documents.folded(key, current, next, this.model.name);
+        if (next === undefined) {
+          if (current !== undefined) this.pendingItems.dropKey(key);
+        } else {
           const codec = this.model.items;
           if (codec) {
             for (const { seq, prev, value } of written) this.pendingItems.set({ key, seq, prev, json: codec.serialize(value, event), span: codec.spanOf(value) ?? null });
@@ -201,19 +195,6 @@ export class Projector<Doc, Value = never> {
     this.appliedSinceItems++;
     this.waiters.wakeReached();
     return true;
-  }
-
-  /** A fold returned another document than it was given, or none (deleted). */
-  private replace(key: string, current: Doc | undefined, next: Doc | undefined): void {
-    if (current !== undefined) this.dirty.delete(current);
-    if (next === undefined) {
-      this.documents.delete(key);
-      this.deleted.add(key);
-      this.pendingItems.dropKey(key);
-    } else {
-      this.documents.set(key, next);
-      this.deleted.delete(key);
-    }
   }
 
   /** While catching up: after the documents' batch or the timer. */
@@ -240,16 +221,11 @@ export class Projector<Doc, Value = never> {
   /** Stores what changed since the last flush, with the checkpoint, in one transaction. */
   private flush(): void {
     if (this.status.position === this.status.checkpoint) return;
-    const changes = new Map<string, string | null>();
-    for (const key of this.deleted) changes.set(key, null);
-    for (const [document, key] of this.dirty) {
-      changes.set(key, this.model.serialize ? this.model.serialize(document) : JSON.stringify(this.model.toJSON(document)));
-    }
+    const changes = this.documents.changes((document) => (this.model.serialize ? this.model.serialize(document) : JSON.stringify(this.model.toJSON(document))));
     const items = this.pendingItems.inOrder();
     this.storage.commit(this.storageName, this.model.version, this.status.position, changes, items);
     this.pendingItems.stored(items);
-    this.dirty.clear();
-    this.deleted.clear();
+    this.documents.stored();
     this.appliedSinceFlush = 0;
     this.appliedSinceItems = 0;
     this.status.checkpoint = this.status.position;
@@ -276,15 +252,15 @@ export class Projector<Doc, Value = never> {
   }
 
   get(key: string): Doc | undefined {
-    return (this.serving ?? this.documents).get(key);
+    return (this.serving ?? this.documents.byKey).get(key);
   }
 
   values(): IterableIterator<Doc> {
-    return (this.serving ?? this.documents).values();
+    return (this.serving ?? this.documents.byKey).values();
   }
 
   entries(): IterableIterator<[string, Doc]> {
-    return (this.serving ?? this.documents).entries();
+    return (this.serving ?? this.documents.byKey).entries();
   }
 
   /** A document's items in order, as queries see them (the old version's, while a new one is built). */
