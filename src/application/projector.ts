@@ -144,8 +144,11 @@ export class Projector<Doc, Value = never> {
         this.scheduleFlush();
         for (const stored of page) {
           if (!this.apply(stored)) return;
-          if (this.flushDue()) this.flush();
-          else if (this.appliedSinceItems >= this.catchUpBatches.items) this.storeNewItems();
+          if (this.flushDue()) {
+            if (!this.stored(() => this.flush())) return;
+          } else if (this.appliedSinceItems >= this.catchUpBatches.items) {
+            if (!this.stored(() => this.storeNewItems())) return;
+          }
         }
       }
     } catch (error) {
@@ -197,6 +200,26 @@ export class Projector<Doc, Value = never> {
     return true;
   }
 
+  /**
+   * Stores through `write`. When the store refuses (a disk error, items that could not be written),
+   * the model stops where it is, as when the log cannot be read: not the fold's fault, so nothing is
+   * recorded against an event, and a restart goes on from the checkpoint. The error is logged here
+   * rather than reaching the event loop, where it would end the server.
+   */
+  private stored(write: () => void): boolean {
+    try {
+      write();
+      return true;
+    } catch (error) {
+      const { position, checkpoint } = this.status;
+      this.logger.error({ model: this.model.name, position, checkpoint, err: error }, 'read model stopped: its documents could not be stored');
+      this.status.state = 'stopped';
+      void this.subscription?.close();
+      this.waiters.wakeAll();
+      return false;
+    }
+  }
+
   /** While catching up: after the documents' batch or the timer. */
   private flushDue(): boolean {
     // Events, not positions: EventStoreDB's positions are byte offsets, far from dense.
@@ -245,7 +268,7 @@ export class Projector<Doc, Value = never> {
       this.flushScheduled = false;
       if (this.status.state === 'failed' || this.status.state === 'stopped') return;
       if (this.status.position !== mark) return this.scheduleFlush();
-      this.flush();
+      if (!this.stored(() => this.flush())) return;
       if (this.serving) this.promote();
       this.status.state = 'live';
     });
@@ -322,7 +345,7 @@ export class Projector<Doc, Value = never> {
     await this.subscription?.close();
     await this.running;
     if (this.status.state !== 'failed') {
-      this.flush();
+      this.stored(() => this.flush());
       this.status.state = 'stopped';
     }
   }

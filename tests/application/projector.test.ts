@@ -149,6 +149,30 @@ describe('the projector', () => {
     await refused.stop();
   });
 
+  it('stops, without ending the process, when its documents cannot be stored, and goes on from the checkpoint after a restart', async () => {
+    const handler = new CommandHandler(store);
+    await importDataset(handler, { agreements: dataset.agreements.slice(0, 3) }, 'test');
+    const head = await store.headPosition();
+    // The store refuses every commit once the first events were applied (as after a lost item batch).
+    const refusing = Object.create(documents, {
+      commit: { value: () => { throw new Error('items could not be stored: disk I/O error'); } },
+    }) as SqliteDocumentStore;
+    const lines: string[] = [];
+    const recorded = pino({ level: 'error' }, { write: (line: string) => void lines.push(line) });
+    const projector = new Projector(store, refusing, registerModel, recorded);
+    projector.start();
+    expect(await projector.waitFor(head + 1, 1000)).toBe(false);
+    expect(projector.describe()).toMatchObject({ state: 'stopped', checkpoint: 0 });
+    expect(lines.some((line) => line.includes('its documents could not be stored') && line.includes('disk I/O error'))).toBe(true);
+    await projector.stop();
+
+    const resumed = new Projector(store, documents, registerModel, logger);
+    resumed.start();
+    expect(await resumed.waitFor(head, 5000)).toBe(true);
+    await resumed.stop();
+    expect([...documents.loadAll('register')]).toHaveLength(3);
+  });
+
   it('rebuilds a new version beside the old one, which keeps answering until the new one takes over', async () => {
     const handler = new CommandHandler(store);
     const v1 = new Projector(store, documents, registerModel, logger);
