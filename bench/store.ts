@@ -126,7 +126,9 @@ export async function runStoreBench(options: { quick: boolean; synchronous?: Syn
         return result;
       },
     );
-    figures.push({ name: `append, 50 writers (${synchronous})`, unit: 'events/s', ...many, baselineName: 'raw better-sqlite3, 1 txn/event', target: '>= 3.00x', met: many.ratio >= 3, rounds });
+    // The 3x target is group commit sharing fsyncs (FULL); with NORMAL there is no fsync to share.
+    const groupCommit = synchronous === 'FULL' ? { target: '>= 3.00x', met: many.ratio >= 3 } : { target: 'reported' };
+    figures.push({ name: `append, 50 writers (${synchronous})`, unit: 'events/s', ...many, baselineName: 'raw better-sqlite3, 1 txn/event', ...groupCommit, rounds });
 
     // 3. Reading the whole log: ours (paged, async) against a raw scan that parses the same JSON.
     const total = options.quick ? 50_000 : 1_000_000;
