@@ -6,7 +6,7 @@ export interface ProjectedEvent {
   position: number;
   recordedAt: string;
   event: RecordedEvent;
-  /** `JSON.stringify(event.data)`, when the store handed it over (see `SubscribedEvent`). */
+  /** `JSON.stringify(event.data)`, when the store handed it over (see `ReadModelEvent` in the event store's port). */
   dataText?: string;
 }
 

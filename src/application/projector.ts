@@ -184,7 +184,7 @@ export class Projector<Doc, Value = never> {
         }
       }
     } catch (error) {
-      this.flush();
+      this.stored(() => this.flush());
       const failed = { position: stored.position, error: (error as Error).message };
       this.status = { ...this.status, state: 'failed', failed };
       this.storage.fail(this.storageName, this.model.version, failed);
