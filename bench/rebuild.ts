@@ -60,6 +60,9 @@ export async function runRebuildBench(options: { quick: boolean }): Promise<Figu
     const logger = pino({ level: 'silent' });
     let run = 0;
     const rounds = options.quick ? 1 : 3;
+    // The target's figure gets more rounds: the rebuild uses both cores (the fold, the step writer),
+    // the single-threaded baseline one, so load from elsewhere on this shared machine moves the ratio.
+    const rebuildRounds = options.quick ? 1 : 5;
     // The issue's baseline: a raw read of the same log that parses the same JSON, written the
     // plain way (one row object per event). Our own readAll (paged raw rows) runs about twice as
     // fast, so the rebuild is also given as a ratio to it.
@@ -92,7 +95,7 @@ export async function runRebuildBench(options: { quick: boolean }): Promise<Figu
         if (count !== total) throw new Error(`read ${count}`);
       });
     const triples: Array<{ scan: number; read: number; ours: number }> = [];
-    for (let round = 0; round < rounds; round++) triples.push({ scan: await rawScan(), read: await readAllRate(), ours: await rebuild() });
+    for (let round = 0; round < rebuildRounds; round++) triples.push({ scan: await rawScan(), read: await readAllRate(), ours: await rebuild() });
     raw.close();
     const versus = (base: 'scan' | 'read') => ({
       ours: median(triples.map((t) => t.ours)),
@@ -125,8 +128,8 @@ export async function runRebuildBench(options: { quick: boolean }): Promise<Figu
     await store.close();
     const size = `${total.toLocaleString('en-GB')} events / ${agreements.toLocaleString('en-GB')} agreements`;
     return [
-      { name: `register rebuild, ${size}`, unit: 'events/s', ...result, baselineName: 'raw SQLite scan, JSON parsed', target: '>= 0.50x', met: result.ratio >= 0.5, rounds },
-      { name: `register rebuild, ${size}`, unit: 'events/s', ...againstReadAll, baselineName: 'our readAll (paged, JSON parsed)', target: 'reported', rounds },
+      { name: `register rebuild, ${size}`, unit: 'events/s', ...result, baselineName: 'raw SQLite scan, JSON parsed', target: '>= 0.50x', met: result.ratio >= 0.5, rounds: rebuildRounds },
+      { name: `register rebuild, ${size}`, unit: 'events/s', ...againstReadAll, baselineName: 'our readAll (paged, JSON parsed)', target: 'reported', rounds: rebuildRounds },
       { name: `verify (hash chains), ${size}`, unit: 'events/s', ...verified, baselineName: 'readAll (paged, JSON parsed)', target: 'reported', rounds },
       { name: `export-log to NDJSON, ${size}`, unit: 'events/s', ...exported, baselineName: 'readAll (paged, JSON parsed)', target: 'reported', rounds },
     ];
