@@ -95,7 +95,12 @@ export async function runRebuildBench(options: { quick: boolean }): Promise<Figu
         if (count !== total) throw new Error(`read ${count}`);
       });
     const triples: Array<{ scan: number; read: number; ours: number }> = [];
-    for (let round = 0; round < rebuildRounds; round++) triples.push({ scan: await rawScan(), read: await readAllRate(), ours: await rebuild() });
+    for (let round = 0; round < rebuildRounds; round++) {
+      const triple = { scan: await rawScan(), read: await readAllRate(), ours: await rebuild() };
+      triples.push(triple);
+      const perSecond = (rate: number) => `${Math.round(rate).toLocaleString('en-GB')}/s`;
+      console.log(`rebuild round ${round + 1}/${rebuildRounds}: raw scan ${perSecond(triple.scan)}, readAll ${perSecond(triple.read)}, rebuild ${perSecond(triple.ours)} (${(triple.ours / triple.scan).toFixed(2)}x)`);
+    }
     raw.close();
     const versus = (base: 'scan' | 'read') => ({
       ours: median(triples.map((t) => t.ours)),
