@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { StoredItem } from './document-store.js';
+import { assertTableName, putItemSql } from './sqlite-item-tables.js';
 
 /**
  * Writes batches of items on a connection of its own in a worker thread, so that a catch-up folds
@@ -18,15 +19,22 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.file);
 db.pragma('busy_timeout = 5000');
 db.pragma('synchronous = NORMAL');
-const putItem = db.prepare(workerData.putItemSql);
+// A model's table, by name; prepared once each (putItemSql in sqlite-item-tables.ts).
+const puts = new Map();
+const putInto = (table) => {
+  let put = puts.get(table);
+  if (!put) puts.set(table, (put = db.prepare(workerData.putItemSql.replaceAll('{table}', table))));
+  return put;
+};
 const widest = db.prepare(workerData.widestSql).pluck();
 const setWidest = db.prepare(workerData.setWidestSql);
 const written = new Int32Array(workerData.written);
 const replies = workerData.replies;
 const write = db.transaction((batch) => {
-  const { model, seq, prev, keys, json, starts, ends } = batch;
+  const { model, table, seq, prev, keys, json, starts, ends } = batch;
+  const putItem = putInto(table);
   for (let i = 0; i < seq.length; i++) {
-    putItem.run(model, seq[i], keys[i], Number.isNaN(prev[i]) ? null : prev[i], json[i], starts[i], ends[i]);
+    putItem.run(seq[i], keys[i], Number.isNaN(prev[i]) ? null : prev[i], json[i], starts[i], ends[i]);
   }
   if (batch.widest > (widest.get(model) ?? 0)) setWidest.run(model, batch.widest);
 });
@@ -60,7 +68,6 @@ parentPort.on('message', (batch) => {
 const CHUNK = 4096;
 
 export interface ItemWriterStatements {
-  putItemSql: string;
   widestSql: string;
   setWidestSql: string;
 }
@@ -80,7 +87,7 @@ export class ItemWriter {
     this.replies = port1;
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { file, driver, written: this.written.buffer, replies: port2, ...statements },
+      workerData: { file, driver, written: this.written.buffer, replies: port2, putItemSql: putItemSql('{table}'), ...statements },
       transferList: [port2],
     });
     this.worker.unref();
@@ -89,12 +96,16 @@ export class ItemWriter {
     this.worker.on('error', (error) => (this.died ??= error.message));
   }
 
-  /** Sends items to be written, in messages of CHUNK items; `widest` is the longest span among them, in days. */
-  write(model: string, items: readonly StoredItem[], widest: number): void {
-    for (let start = 0; start < items.length; start += CHUNK) this.send(model, items.slice(start, start + CHUNK), widest);
+  /**
+   * Sends items to be written into `table` (the model's, which must exist), in messages of CHUNK
+   * items; `widest` is the longest span among them, in days.
+   */
+  write(model: string, table: string, items: readonly StoredItem[], widest: number): void {
+    assertTableName(table);
+    for (let start = 0; start < items.length; start += CHUNK) this.send(model, table, items.slice(start, start + CHUNK), widest);
   }
 
-  private send(model: string, items: readonly StoredItem[], widest: number): void {
+  private send(model: string, table: string, items: readonly StoredItem[], widest: number): void {
     const count = items.length;
     const seq = new Float64Array(count);
     const prev = new Float64Array(count);
@@ -111,7 +122,7 @@ export class ItemWriter {
       starts[i] = item.span?.start ?? null;
       ends[i] = item.span?.end ?? null;
     }
-    this.worker.postMessage({ model, seq, prev, keys, json, starts, ends, widest }, [seq.buffer, prev.buffer]);
+    this.worker.postMessage({ model, table, seq, prev, keys, json, starts, ends, widest }, [seq.buffer, prev.buffer]);
     this.pending++;
   }
 

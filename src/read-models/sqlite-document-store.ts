@@ -4,11 +4,10 @@ import Database from 'better-sqlite3';
 import { Checkpointer } from '../event-store/sqlite-checkpointer.js';
 import type { Checkpoint, DocumentStore, ItemPage, StoredItem } from './document-store.js';
 import { ItemWriter } from './item-writer.js';
+import { ItemTables } from './sqlite-item-tables.js';
 
-/** The statements that write items, shared with the item writer's connection. */
-const ITEM_SQL = {
-  putItemSql: `INSERT INTO read_model_items (model, seq, key, prev, item, span_start, span_end) VALUES (?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT (model, seq) DO UPDATE SET key = excluded.key, prev = excluded.prev, item = excluded.item, span_start = excluded.span_start, span_end = excluded.span_end`,
+/** How the item writer's thread keeps a model's widest span. */
+const WIDEST_SQL = {
   widestSql: 'SELECT widest_days FROM read_model_spans WHERE model = ?',
   setWidestSql: 'INSERT INTO read_model_spans (model, widest_days) VALUES (?, ?) ON CONFLICT (model) DO UPDATE SET widest_days = excluded.widest_days',
 };
@@ -24,12 +23,17 @@ export class SqliteDocumentStore implements DocumentStore {
   private readonly statements;
   private readonly commitNow;
   private itemWriter: ItemWriter | undefined;
+  private readonly itemTables: ItemTables;
 
   private readonly checkpointer: Checkpointer;
 
   constructor(private readonly file: string) {
     mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
+    // 16 KiB pages (files made before keep theirs): a rebuild writes about 200 bytes of items per
+    // event, and the item writer's inserts cost about 20% less than on 4 KiB pages, in fewer write
+    // calls. 64 KiB was no quicker, and would make each live commit write more.
+    this.db.pragma('page_size = 16384');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
@@ -45,17 +49,14 @@ export class SqliteDocumentStore implements DocumentStore {
         model TEXT PRIMARY KEY, version INTEGER NOT NULL, position INTEGER NOT NULL,
         failed_position INTEGER, failed_error TEXT
       ) STRICT;
-      -- Items in the order folds add them (seq is a log position), so a rebuild appends at the end.
-      -- No index by key: a document's items are chained (prev), and an index written in the log's
-      -- interleaved order cost a rebuild more than all the rest of the writing.
-      CREATE TABLE IF NOT EXISTS read_model_items (
-        model TEXT NOT NULL, seq INTEGER NOT NULL, key TEXT NOT NULL, prev INTEGER, item TEXT NOT NULL, span_start TEXT, span_end TEXT,
-        PRIMARY KEY (model, seq)
-      ) STRICT, WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS read_model_items_by_span ON read_model_items (model, span_start) WHERE span_start IS NOT NULL;
       -- The longest span of a model's items, in days: an item overlapping a period starts at most
       -- that long before it, which bounds the index range a period query reads on both sides.
       CREATE TABLE IF NOT EXISTS read_model_spans (model TEXT PRIMARY KEY, widest_days INTEGER NOT NULL) STRICT;`);
+    // Items (in a table per model: see ItemTables) in the order folds add them, seq being a log
+    // position, so a rebuild appends at the end. No index by key: a document's items are chained
+    // (prev), and an index written in the log's interleaved order cost a rebuild more than all the
+    // rest of the writing.
+    this.itemTables = new ItemTables(this.db);
     this.statements = {
       checkpoint: this.db.prepare('SELECT version, position, failed_position, failed_error FROM read_model_checkpoints WHERE model = ?'),
       load: this.db.prepare('SELECT document FROM read_model_documents WHERE model = ? AND key = ?').pluck(),
@@ -70,19 +71,8 @@ export class SqliteDocumentStore implements DocumentStore {
       removeAll: this.db.prepare('DELETE FROM read_model_documents WHERE model = ?'),
       removeCheckpoint: this.db.prepare('DELETE FROM read_model_checkpoints WHERE model = ?'),
       renameDocuments: this.db.prepare('UPDATE read_model_documents SET model = ? WHERE model = ?'),
-      item: this.db.prepare('SELECT prev, item AS json FROM read_model_items WHERE model = ? AND seq = ?'),
-      allItems: this.db.prepare('SELECT key, seq, prev, item AS json, span_start, span_end FROM read_model_items WHERE model = ? ORDER BY key, seq'),
-      countInSpan: this.db.prepare('SELECT COUNT(*) FROM read_model_items WHERE model = ? AND span_start BETWEEN ? AND ? AND span_end >= ?').pluck(),
-      pageInSpan: this.db.prepare(
-        `SELECT key, seq, prev, item AS json FROM read_model_items WHERE model = ? AND span_start BETWEEN ? AND ? AND span_end >= ?
-         ORDER BY span_start, julianday(span_end) - julianday(span_start), key, seq LIMIT ? OFFSET ?`,
-      ),
-      putItem: this.db.prepare(ITEM_SQL.putItemSql),
-      removeItemsOf: this.db.prepare('DELETE FROM read_model_items WHERE model = ? AND key = ?'),
-      removeAllItems: this.db.prepare('DELETE FROM read_model_items WHERE model = ?'),
-      renameItems: this.db.prepare('UPDATE read_model_items SET model = ? WHERE model = ?'),
-      widest: this.db.prepare(ITEM_SQL.widestSql).pluck(),
-      setWidest: this.db.prepare(ITEM_SQL.setWidestSql),
+      widest: this.db.prepare(WIDEST_SQL.widestSql).pluck(),
+      setWidest: this.db.prepare(WIDEST_SQL.setWidestSql),
       removeWidest: this.db.prepare('DELETE FROM read_model_spans WHERE model = ?'),
       renameWidest: this.db.prepare('UPDATE read_model_spans SET model = ? WHERE model = ?'),
       renameCheckpoint: this.db.prepare('UPDATE read_model_checkpoints SET model = ? WHERE model = ?'),
@@ -92,7 +82,7 @@ export class SqliteDocumentStore implements DocumentStore {
         if (json !== null) this.statements.put.run(model, key, json);
         else {
           this.statements.remove.run(model, key);
-          this.statements.removeItemsOf.run(model, key);
+          this.itemTables.of(model, false)?.removeOf.run(key);
         }
       }
       this.putItems(model, items);
@@ -127,22 +117,26 @@ export class SqliteDocumentStore implements DocumentStore {
 
   item(model: string, seq: number): { prev: number | null; json: string } | undefined {
     this.settle();
-    return this.statements.item.get(model, seq) as { prev: number | null; json: string } | undefined;
+    return this.itemTables.of(model, false)?.item.get(seq) as { prev: number | null; json: string } | undefined;
   }
 
   *allItems(model: string): Iterable<StoredItem> {
     this.settle();
-    for (const row of this.statements.allItems.iterate(model) as Iterable<{ key: string; seq: number; prev: number | null; json: string; span_start: string | null; span_end: string | null }>) {
+    const table = this.itemTables.of(model, false);
+    if (!table) return;
+    for (const row of table.all.iterate() as Iterable<{ key: string; seq: number; prev: number | null; json: string; span_start: string | null; span_end: string | null }>) {
       yield { key: row.key, seq: row.seq, prev: row.prev, json: row.json, span: row.span_start === null ? null : { start: row.span_start, end: row.span_end! } };
     }
   }
 
   itemsInSpan(model: string, start: string, end: string, { offset, limit }: { offset: number; limit: number }): ItemPage {
     this.settle();
+    const table = this.itemTables.of(model, false);
+    if (!table) return { total: 0, items: [] };
     const earliest = new Date(Date.parse(`${start}T00:00:00Z`) - this.widestDays(model) * 86_400_000).toISOString().slice(0, 10);
     return {
-      total: this.statements.countInSpan.get(model, earliest, end, start) as number,
-      items: this.statements.pageInSpan.all(model, earliest, end, start, limit, offset) as ItemPage['items'],
+      total: table.countInSpan.get(earliest, end, start) as number,
+      items: table.pageInSpan.all(earliest, end, start, limit, offset) as ItemPage['items'],
     };
   }
 
@@ -153,6 +147,8 @@ export class SqliteDocumentStore implements DocumentStore {
 
   commit(model: string, version: number, position: number, changes: ReadonlyMap<string, string | null>, items: readonly StoredItem[] = []): void {
     this.itemWriter?.assertAllWritten();
+    // The model's item table is made in a transaction of its own: one rolled back would leave it known here but gone.
+    if (items.length > 0) this.itemTables.of(model, true);
     this.commitNow.immediate(model, version, position, changes, items);
     this.checkpointer.noteCommit();
   }
@@ -163,13 +159,17 @@ export class SqliteDocumentStore implements DocumentStore {
    */
   commitItems(model: string, items: readonly StoredItem[]): void {
     if (items.length === 0) return;
-    this.itemWriter ??= new ItemWriter(this.file, ITEM_SQL);
-    this.itemWriter.write(model, items, widestOf(items));
+    // Created here, on this connection, before the writer's thread is sent anything for it.
+    const { table } = this.itemTables.of(model, true);
+    this.itemWriter ??= new ItemWriter(this.file, WIDEST_SQL);
+    this.itemWriter.write(model, table, items, widestOf(items));
     this.checkpointer.noteCommit();
   }
 
   private putItems(model: string, items: readonly StoredItem[]): void {
-    for (const { key, seq, prev, json, span } of items) this.statements.putItem.run(model, seq, key, prev, json, span?.start ?? null, span?.end ?? null);
+    if (items.length === 0) return;
+    const { put } = this.itemTables.of(model, true);
+    for (const { key, seq, prev, json, span } of items) put.run(seq, key, prev, json, span?.start ?? null, span?.end ?? null);
     const widest = widestOf(items);
     if (widest > this.widestDays(model)) this.statements.setWidest.run(model, widest);
   }
@@ -189,7 +189,7 @@ export class SqliteDocumentStore implements DocumentStore {
     this.settle();
     this.db.transaction(() => {
       this.statements.removeAll.run(model);
-      this.statements.removeAllItems.run(model);
+      this.itemTables.drop(model);
       this.statements.removeWidest.run(model);
       this.statements.removeCheckpoint.run(model);
     }).immediate();
@@ -199,10 +199,9 @@ export class SqliteDocumentStore implements DocumentStore {
     this.settle();
     this.db.transaction(() => {
       this.statements.removeAll.run(model);
-      this.statements.removeAllItems.run(model);
       this.statements.removeCheckpoint.run(model);
       this.statements.renameDocuments.run(model, shadow);
-      this.statements.renameItems.run(model, shadow);
+      this.itemTables.rename(shadow, model);
       this.statements.removeWidest.run(model);
       this.statements.renameWidest.run(model, shadow);
       this.statements.renameCheckpoint.run(model, shadow);

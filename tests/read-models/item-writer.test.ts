@@ -10,6 +10,10 @@ const item = (seq: number, prev: number | null, start: string | null, end = star
   key: `agreement-${seq % 3}`, seq, prev, json: JSON.stringify({ seq }), span: start === null ? null : { start, end: end! },
 });
 
+/** The table a model's items are in (see ItemTables). */
+const tableOf = (db: Database.Database, model: string) =>
+  `read_model_items_${db.prepare('SELECT id FROM read_model_item_tables WHERE model = ?').pluck().get(model) as number}`;
+
 /** Items stored ahead of the checkpoint go through a writer thread; nobody may see the store without them. */
 describe('items written by the item writer thread', () => {
   let dir: string;
@@ -36,7 +40,7 @@ describe('items written by the item writer thread', () => {
     documents.close();
 
     const reopened = new Database(file, { readonly: true });
-    expect(reopened.prepare('SELECT COUNT(*) FROM read_model_items').pluck().get()).toBe(5001);
+    expect(reopened.prepare(`SELECT COUNT(*) FROM ${tableOf(reopened, 'register')}`).pluck().get()).toBe(5001);
     reopened.close();
   });
 
@@ -46,11 +50,12 @@ describe('items written by the item writer thread', () => {
     expect(documents.item('register', 1)).toBeDefined();
     // Another connection takes the table away: the writer's next batch fails.
     const other = new Database(file);
-    other.exec('DROP TABLE read_model_items');
+    const table = tableOf(other, 'register');
+    other.exec(`DROP TABLE ${table}`);
     other.close();
     documents.commitItems('register', [item(2, 1, '2020-01-02')]);
     const commit = () => documents.commit('register', 1, 2, new Map([['agreement-1', '{}']]));
-    expect(commit).toThrow(/items could not be stored: .*read_model_items/);
+    expect(commit).toThrow(new RegExp(`items could not be stored: .*${table}`));
     // Still, on the second try: a projector that stops stores once more, and must not get through.
     expect(commit).toThrow(/items could not be stored/);
     expect(documents.checkpoint('register')).toBeUndefined();
