@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { Checkpointer } from '../event-store/sqlite-checkpointer.js';
 import type { Checkpoint, DocumentStore, ItemPage, StoredItem } from './document-store.js';
 import { ItemWriter } from './item-writer.js';
+import { dayNumber, dayText } from './days.js';
 import { ItemTables } from './sqlite-item-tables.js';
 
 /** How the item writer's thread keeps a model's widest span. */
@@ -124,8 +125,8 @@ export class SqliteDocumentStore implements DocumentStore {
     this.settle();
     const table = this.itemTables.of(model, false);
     if (!table) return;
-    for (const row of table.all.iterate() as Iterable<{ key: string; seq: number; prev: number | null; json: string; span_start: string | null; span_end: string | null }>) {
-      yield { key: row.key, seq: row.seq, prev: row.prev, json: row.json, span: row.span_start === null ? null : { start: row.span_start, end: row.span_end! } };
+    for (const row of table.all.iterate() as Iterable<{ key: string; seq: number; prev: number | null; json: string; span_start: number | null; span_end: number | null }>) {
+      yield { key: row.key, seq: row.seq, prev: row.prev, json: row.json, span: row.span_start === null ? null : { start: dayText(row.span_start), end: dayText(row.span_end!) } };
     }
   }
 
@@ -133,10 +134,12 @@ export class SqliteDocumentStore implements DocumentStore {
     this.settle();
     const table = this.itemTables.of(model, false);
     if (!table) return { total: 0, items: [] };
-    const earliest = new Date(Date.parse(`${start}T00:00:00Z`) - this.widestDays(model) * 86_400_000).toISOString().slice(0, 10);
+    // An item overlapping the period starts at most the widest span before it.
+    const [first, last] = [dayNumber(start), dayNumber(end)];
+    const earliest = first - this.widestDays(model);
     return {
-      total: table.countInSpan.get(earliest, end, start) as number,
-      items: table.pageInSpan.all(earliest, end, start, limit, offset) as ItemPage['items'],
+      total: table.countInSpan.get(earliest, last, first) as number,
+      items: table.pageInSpan.all(earliest, last, first, limit, offset) as ItemPage['items'],
     };
   }
 
@@ -169,7 +172,7 @@ export class SqliteDocumentStore implements DocumentStore {
   private putItems(model: string, items: readonly StoredItem[]): void {
     if (items.length === 0) return;
     const { put } = this.itemTables.of(model, true);
-    for (const { key, seq, prev, json, span } of items) put.run(seq, key, prev, json, span?.start ?? null, span?.end ?? null);
+    for (const { key, seq, prev, json, span } of items) put.run(seq, key, prev, json, span ? dayNumber(span.start) : null, span ? dayNumber(span.end) : null);
     const widest = widestOf(items);
     if (widest > this.widestDays(model)) this.statements.setWidest.run(model, widest);
   }
@@ -218,10 +221,6 @@ export class SqliteDocumentStore implements DocumentStore {
 /** The longest span among these items, in days. */
 function widestOf(items: readonly StoredItem[]): number {
   let widest = 0;
-  for (const { span } of items) if (span && span.end !== span.start) widest = Math.max(widest, daysBetween(span.start, span.end));
+  for (const { span } of items) if (span && span.end !== span.start) widest = Math.max(widest, dayNumber(span.end) - dayNumber(span.start));
   return widest;
-}
-
-function daysBetween(start: string, end: string): number {
-  return Math.round((Date.parse(`${end}T00:00:00Z`) - Date.parse(`${start}T00:00:00Z`)) / 86_400_000);
 }

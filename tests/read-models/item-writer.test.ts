@@ -44,6 +44,15 @@ describe('items written by the item writer thread', () => {
     reopened.close();
   });
 
+  it('stores keys and texts in any script exactly, however much longer their UTF-8 is than their length', () => {
+    const documents = new SqliteDocumentStore(file);
+    const texts = ['Côte d’Ivoire', 'Україна', '北京 🇪🇺', 'x'.repeat(5000), '€'.repeat(3000), 'a\u0000b "quoted" \\ back'];
+    const batch = texts.map((text, i): StoredItem => ({ key: `${text.slice(0, 20)}-${i}`, seq: i + 1, prev: i === 0 ? null : i, json: JSON.stringify({ text }), span: null }));
+    documents.commitItems('register', batch);
+    expect([...documents.allItems('register')].sort((a, b) => a.seq - b.seq)).toEqual(batch);
+    documents.close();
+  });
+
   it('refuses every commit after a batch it could not write, so that no checkpoint passes the lost items', () => {
     const documents = new SqliteDocumentStore(file);
     documents.commitItems('register', [item(1, null, '2020-01-01')]);
