@@ -69,13 +69,11 @@ function evolveWith(state: AgreementState, event: RecordedEvent, append: (steps:
     return { ...state, registration: event.data, machine: advance(state.machine, event) ?? state.machine };
   }
   if (isStepEventType(event.type)) {
-    const step = newStep(event.id, event.type, event.data as StepData);
+    const step = stepOf(event);
     const steps = append(state.steps, step);
-    if (!movesLifecycle(step)) return { ...state, steps };
-    const next = advance(state.machine, { type: step.type, data: step.data });
-    if (!next) {
-      return { ...state, steps, anomalies: [...state.anomalies, { eventId: step.eventId, type: step.type, state: lifecycleState(state) }] };
-    }
+    const next = positionAfter(state.machine, step);
+    if (next === state.machine) return { ...state, steps };
+    if (!next) return { ...state, steps, anomalies: withAnomaly(state.anomalies, state.machine, step) };
     return { ...state, steps, machine: next };
   }
   const steps = state.steps.map((step) => step);
@@ -96,6 +94,26 @@ export function rehydrate(events: Iterable<RecordedEvent>): AgreementState {
     else applyCorrection(steps, event);
   }
   return refold(registration, steps);
+}
+
+/**
+ * One step event, for a fold that keeps an agreement's parts apart (the register: its steps are on
+ * disk). `evolve` is made of the same three: the step, where the machine goes, the anomaly if it
+ * refuses; a fold using them agrees with `evolve` without building a whole state per event.
+ */
+export function stepOf(event: RecordedEvent): RecordedStep {
+  return newStep(event.id, event.type as StepEventType, event.data as StepData);
+}
+
+/** The machine's position after `step`: the same one for a step that does not move the lifecycle; undefined when the machine refuses it. */
+export function positionAfter(machine: MachinePosition, step: RecordedStep): MachinePosition | undefined {
+  // The step is its own machine event (it has the event's type and data): no object made per step.
+  return movesLifecycle(step) ? advance(machine, step as MachineEvent) : machine;
+}
+
+/** The anomalies after the machine refused `step` at `machine`. */
+export function withAnomaly(anomalies: AgreementState['anomalies'], machine: MachinePosition, step: RecordedStep): AgreementState['anomalies'] {
+  return [...anomalies, { eventId: step.eventId, type: step.type, state: machine.value }];
 }
 
 /** The machine driven through the registration and every step that moves the lifecycle. */

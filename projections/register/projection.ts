@@ -1,5 +1,5 @@
 import {
-  evolve, initialState, isStepEventType, restoreStep, storeStep,
+  evolve, initialState, isStepEventType, positionAfter, restoreStep, stepOf, storeStep, withAnomaly,
   type AgreementRegisteredData, type AgreementState, type LifecycleState, type MachinePosition, type StoredStep,
 } from '../../domain/agreement/index.js';
 import { partialDate } from '../../domain/shared/partial-date.js';
@@ -66,13 +66,20 @@ export function foldRegister(document: RegisterDocument | undefined, { event, po
   // Steps of an agreement never registered have no row to go in (the command side refuses them).
   if (!document) return undefined;
   if (isStepEventType(event.type)) {
-    const after = evolve(stateWithSteps(document, []), event);
-    const step = after.steps[0]!;
+    // What `evolve` does with a step, without a whole state made and dropped per event.
+    const step = stepOf(event);
+    const next = positionAfter(document.machine, step);
+    const anomalies = next ? document.anomalies : withAnomaly(document.anomalies, document.machine, step);
     const summary = addStep(document.summary, step);
     steps.put({ seq: position, prev: document.lastStep, value: storeStep(step) });
     // Changed only once nothing can throw: a fold that fails leaves the document as it was.
     document.lastStep = position;
-    return update(document, after, summary, position, recordedAt);
+    document.machine = next ?? document.machine;
+    document.anomalies = anomalies;
+    document.summary = summary;
+    document.lastPosition = position;
+    document.lastRecordedAt = recordedAt;
+    return document;
   }
   const stored = steps.chain(document.lastStep);
   const before = stateWithSteps(document, stored.map(({ value }) => restoreStep(value)));

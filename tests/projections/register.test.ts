@@ -75,6 +75,23 @@ describe('the register read model', () => {
     expect(steps.list().map(({ prev }) => prev)).toEqual([null, 11, 12, 14, 15, 16]);
   });
 
+  it('records the steps the machine refuses as anomalies, as a replay does, and leaves the lifecycle where it was', () => {
+    // A log may hold steps today's rules refuse (an old history, an import): shown, not lost.
+    const events: AgreementEvent[] = [
+      registered(),
+      step('round_held', { occurredOn: '2021-01-28', round: 6 }),
+      step('round_held', { occurredOn: '2021-02-28', round: 4 }),
+      step('resumed', { occurredOn: '2021-05' }),
+      step('round_held', { occurredOn: '2021-06', round: 7, tentative: true }),
+    ];
+    const { document } = fold(...events);
+    const replayed = rehydrate(recorded(events));
+    expect(replayed.anomalies.map(({ eventId }) => eventId)).toEqual([id(2), id(3)]);
+    expect(document!.anomalies).toEqual(replayed.anomalies);
+    expect(document!.machine).toEqual(replayed.machine);
+    expect(registerEntry(document!).status).toBe('negotiating');
+  });
+
   it('pages most recent activity first with an opaque cursor, and refuses a forged one', () => {
     const rows = [1, 2, 3, 4, 5].map((n) => ({ ...registerEntry(fold(registered()).document!), id: `eu-${n}`, lastPosition: n }));
     const first = queryRegister(rows, { limit: 2 });
