@@ -17,6 +17,8 @@ export interface ProjectionStatus {
   position: number;
   checkpoint: number;
   failed?: { position: number; error: string };
+  /** Why it stopped on its own (its documents could not be stored, the log could not be read); a restart goes on from the checkpoint. */
+  stopped?: { reason: string };
   /** While a new version is rebuilt: the version (and its position) that still answers queries. */
   replacing?: { version: number; position: number };
 }
@@ -132,6 +134,7 @@ export class Projector<Doc, Value = never> {
       return;
     }
     this.status.state = this.serving ? 'rebuilding' : 'catching_up';
+    delete this.status.stopped;
     const options = { fromPosition: this.status.position + 1, streamPrefix: this.model.streamPrefix };
     this.subscription = this.store.subscribeForReadModels?.(options) ?? this.store.subscribe(options);
     this.running = this.run(this.subscription);
@@ -156,6 +159,7 @@ export class Projector<Doc, Value = never> {
       // so nothing is recorded against an event; the model stops where it is.
       if ((error as { code?: string }).code !== 'STORE_CLOSED') {
         this.logger.error({ model: this.model.name, err: error }, 'read model stopped: the log could not be read');
+        this.status.stopped = { reason: `the log could not be read: ${(error as Error).message}` };
       }
       this.status.state = 'stopped';
       this.waiters.wakeAll();
@@ -214,6 +218,7 @@ export class Projector<Doc, Value = never> {
       const { position, checkpoint } = this.status;
       this.logger.error({ model: this.model.name, position, checkpoint, err: error }, 'read model stopped: its documents could not be stored');
       this.status.state = 'stopped';
+      this.status.stopped = { reason: `its documents could not be stored: ${(error as Error).message}` };
       void this.subscription?.close();
       this.waiters.wakeAll();
       return false;

@@ -162,7 +162,7 @@ describe('the projector', () => {
     const projector = new Projector(store, refusing, registerModel, recorded);
     projector.start();
     expect(await projector.waitFor(head + 1, 1000)).toBe(false);
-    expect(projector.describe()).toMatchObject({ state: 'stopped', checkpoint: 0 });
+    expect(projector.describe()).toMatchObject({ state: 'stopped', checkpoint: 0, stopped: { reason: 'its documents could not be stored: items could not be stored: disk I/O error' } });
     expect(lines.some((line) => line.includes('its documents could not be stored') && line.includes('disk I/O error'))).toBe(true);
     await projector.stop();
 

@@ -24,6 +24,7 @@ export async function startApp(): Promise<{
   app: FastifyInstance;
   store: SqliteEventStore;
   register: RegisterProjector;
+  documents: SqliteDocumentStore;
   logs: string[];
   as: (role: keyof typeof TOKENS, options: InjectOptions) => Promise<LightMyRequestResponse>;
   close: () => Promise<void>;
@@ -47,6 +48,7 @@ export async function startApp(): Promise<{
     app,
     store,
     register,
+    documents,
     logs,
     as: (role, options) => app.inject({ ...options, headers: { authorization: `Bearer ${TOKENS[role]}`, ...options.headers } }),
     close: async () => {

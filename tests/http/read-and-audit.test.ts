@@ -98,6 +98,21 @@ describe('reading the ledger', () => {
       expect(response.json()).toMatchObject({ headPosition: 1, projections: [{ name: 'register', version: registerModel.version, position: 1, lag: { events: 0, seconds: 0 } }] });
       expect(['live', 'catching_up']).toContain(response.json().projections[0].state);
     });
+
+    it('says why a model stopped on its own, when its documents could not be stored', async () => {
+      const commit = t.documents.commit;
+      t.documents.commit = () => {
+        throw new Error('disk I/O error');
+      };
+      try {
+        await register();
+        for (let waited = 0; t.register.describe().state !== 'stopped' && waited < 2000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+        const view = (await t.as('viewer', { method: 'GET', url: '/projections' })).json().projections[0];
+        expect(view).toMatchObject({ state: 'stopped', checkpoint: 0, stopped: { reason: 'its documents could not be stored: disk I/O error' } });
+      } finally {
+        t.documents.commit = commit;
+      }
+    });
   });
 
   describe('GET /events', () => {

@@ -14,6 +14,8 @@ const ProjectionView = z.object({
   /** Events not yet applied (counted up to 10,000 where positions have gaps), and how long the oldest has been waiting. */
   lag: z.object({ events: z.number().int(), seconds: z.number() }),
   failed: z.object({ position: z.number().int(), error: z.string() }).optional(),
+  /** Why a model stopped on its own (not at an event: a restart goes on from its checkpoint). */
+  stopped: z.object({ reason: z.string() }).optional(),
   replacing: z.object({ version: z.number().int(), position: z.number().int() }).optional(),
 });
 
