@@ -143,9 +143,22 @@ export function registerEntry(document: RegisterDocument): RegisterEntry {
 export function serializeStep(step: StoredStep, event?: ProjectedEvent): string {
   const fresh = step.data === event?.event.data && step.original === undefined && step.corrections === undefined && step.withdrawn === undefined;
   if (fresh && event.dataText !== undefined) {
-    return `{"eventId":${JSON.stringify(step.eventId)},"step":${JSON.stringify(step.step)},"data":${event.dataText}}`;
+    // The two JSON.stringify calls of short strings cost more than the rest of the row (0.35 s
+    // against 0.11 s per 1,000,000 rows): the step's part is made once per name, and an id that
+    // needs no escaping (a UUID does not) is quoted as it is.
+    return `{"eventId":${quoted(step.eventId)}${stepPart(step.step)}${event.dataText}}`;
   }
   return JSON.stringify(step);
+}
+
+const NEEDS_NO_ESCAPING = /^[\w.:-]*$/;
+const quoted = (text: string) => (NEEDS_NO_ESCAPING.test(text) ? `"${text}"` : JSON.stringify(text));
+
+const stepParts = new Map<string, string>();
+function stepPart(name: string): string {
+  let part = stepParts.get(name);
+  if (part === undefined) stepParts.set(name, (part = `,"step":${JSON.stringify(name)},"data":`));
+  return part;
 }
 
 export const registerModel: ReadModel<RegisterDocument, StoredStep> = {

@@ -11,12 +11,14 @@ describe('register step rows', () => {
 
   it('equal JSON.stringify of the step, for any data, when built from the stored text', () => {
     const data = fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 });
+    // Ids and step names with and without characters JSON must escape (a UUID has none).
+    const name = fc.oneof(fc.string({ maxLength: 40 }), fc.uuid(), fc.stringMatching(/^[\w.:-]{0,20}$/));
     fc.assert(
-      fc.property(data, fc.string({ maxLength: 40 }), (value, eventId) => {
+      fc.property(data, name, name, (value, eventId, stepName) => {
         // What the store hands over: the text JSON.stringify wrote, read back with JSON.parse.
         const text = JSON.stringify(value);
         const parsed = JSON.parse(text) as StoredStep['data'];
-        const step: StoredStep = { eventId, step: 'round_held', data: parsed };
+        const step = { eventId, step: stepName, data: parsed } as StoredStep;
         expect(serializeStep(step, eventWith(parsed, text))).toBe(JSON.stringify(step));
       }),
       { numRuns: 500 },
