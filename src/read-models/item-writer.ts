@@ -11,11 +11,13 @@ import { assertTableName, putItemSql } from './sqlite-item-tables.js';
  *
  * The batch goes over as columns, all transferred, none copied: numbers in typed arrays, and the
  * keys and item texts as UTF-8 in one buffer with their end offsets. Cloning 50,000 item objects
- * took the sender about 50 ms, arrays of strings about 5 ms; and posting strings (copied, and
- * flattened when built by concatenation) was still 9% of a rebuild's folding thread, which writing
- * them into a buffer brought down to 3%. The worker, which has time to spare, decodes them. `settle()` blocks until every batch sent is
- * written; the document store settles before anything else it does, so nobody reads or commits
- * past an item still on its way, and refuses to commit at all once a batch failed.
+ * took the sender about 50 ms, arrays of strings about 5 ms. Writing the texts into the buffer
+ * costs the folding thread what posting them as strings did (about 9% of a rebuild's profile,
+ * mostly flattening texts built by concatenation), but the worker, which has time to spare,
+ * decodes them instead of deserialising a message of strings, and spans go as day numbers.
+ * `settle()` blocks until every batch sent is written; the document store settles before anything
+ * else it does, so nobody reads or commits past an item still on its way, and refuses to commit at
+ * all once a batch failed.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
