@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3';
  * `read_model_item_tables`, spans as day numbers (days.ts). A plain rowid table keyed by `seq` (a
  * log position): a rebuild appends at its end. Inserting a row cost about 30% less CPU than in the
  * table all models shared, keyed by (model, seq) WITHOUT ROWID, whose keys held the model's name and
- * whose pages held whole rows at every level (scratch/items-insert.ts). A table per model also makes
+ * whose pages held whole rows at every level (a scratch measurement). A table per model also makes
  * a new version's takeover a rename of the owner (54 ms with 1,000,000 items, against 7 s for the
  * UPDATE of every row), and dropping a model's items a DROP, not a DELETE.
  */
