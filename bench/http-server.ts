@@ -29,7 +29,8 @@ const mode = process.env.MODE;
 // A clean exit on SIGINT, so that --cpu-prof can write its profile.
 process.on('SIGINT', () => process.exit(0));
 const synchronous = (process.env.SYNCHRONOUS ?? 'FULL') as Synchronous;
-const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-http-'));
+// The parent's directory (it removes it once this process is gone), or one of its own when run alone.
+const dir = process.env.BENCH_DIR ?? mkdtempSync(join(tmpdir(), 'ledger-bench-http-'));
 
 if (mode === 'bare') {
   const db = new Database(join(dir, 'bare.sqlite'));

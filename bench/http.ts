@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
 import { Agent, request } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { isMain, median, printTable, type Figure } from './harness.js';
@@ -15,11 +17,26 @@ import { isMain, median, printTable, type Figure } from './harness.js';
 const AUTH = { authorization: 'Bearer bench-officer-secret-0000000', 'content-type': 'application/json' };
 const STEP = JSON.stringify({ step: 'meeting_held', occurredOn: '2021-03', body: 'Joint Readmission Committee' });
 
+/**
+ * Each server's files, removed once it is gone: it is killed (SIGKILL), so it cannot remove them
+ * itself, and left behind they were 25-30 MB a server, a dozen servers a run.
+ */
+const serverDirs = new Set<string>();
+process.once('exit', () => {
+  for (const dir of serverDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 function startServer(mode: 'bare' | 'ours', synchronous: string): Promise<{ url: string; child: ChildProcess }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-http-'));
+  serverDirs.add(dir);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'http-server.ts')], {
-      env: { ...process.env, MODE: mode, SYNCHRONOUS: synchronous },
+      env: { ...process.env, MODE: mode, SYNCHRONOUS: synchronous, BENCH_DIR: dir },
       stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    child.once('close', () => {
+      rmSync(dir, { recursive: true, force: true });
+      serverDirs.delete(dir);
     });
     child.stdout!.once('data', (chunk: Buffer) => resolve({ url: chunk.toString().trim(), child }));
     child.once('exit', (code) => reject(new Error(`bench server (${mode}) exited with ${code}`)));
