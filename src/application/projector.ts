@@ -38,7 +38,13 @@ export interface CatchUpBatches {
   documents: number;
 }
 const CATCH_UP_BATCHES: CatchUpBatches = { items: 2_000, documents: 500_000 };
-const CATCH_UP_FLUSH_MS = 5000;
+/**
+ * While catching up, documents and checkpoint are stored after this much work, then after twice
+ * as much each time, up to the most: a process killed soon after each start (a crash loop) still
+ * moves its checkpoint on, and a long catch-up pays for a handful of stores, not one a second.
+ */
+const CATCH_UP_FIRST_FLUSH_MS = 250;
+const CATCH_UP_MOST_FLUSH_MS = 5000;
 
 /**
  * Runs one read model: subscribes from its checkpoint (catch-up, then live), folds events in
@@ -66,6 +72,7 @@ export class Projector<Doc, Value = never> {
   private running: Promise<void> | undefined;
   private flushScheduled = false;
   private lastFlushAt = performance.now();
+  private flushEveryMs = CATCH_UP_FIRST_FLUSH_MS;
   /** Events applied since items were last stored, and since documents and checkpoint were. */
   private appliedSinceItems = 0;
   private appliedSinceFlush = 0;
@@ -137,7 +144,20 @@ export class Projector<Doc, Value = never> {
     delete this.status.stopped;
     const options = { fromPosition: this.status.position + 1, streamPrefix: this.model.streamPrefix };
     this.subscription = this.store.subscribeForReadModels?.(options) ?? this.store.subscribe(options);
+    this.lastFlushAt = performance.now();
+    this.flushEveryMs = CATCH_UP_FIRST_FLUSH_MS;
     this.running = this.run(this.subscription);
+    void this.liveIfNothingToCatchUp(options);
+  }
+
+  /** A subscription with no backlog yields nothing until the next write: the log says whether it is caught up. */
+  private async liveIfNothingToCatchUp(options: { fromPosition: number; streamPrefix?: string }): Promise<void> {
+    try {
+      for await (const _event of this.store.readAll({ ...options, limit: 1 })) return;
+    } catch {
+      return; // the subscription meets the same error and reports it
+    }
+    if (this.status.state === 'catching_up' || this.status.state === 'rebuilding') this.scheduleFlush();
   }
 
   private async run(subscription: Subscription<ReadModelEvent>): Promise<void> {
@@ -231,7 +251,7 @@ export class Projector<Doc, Value = never> {
     // Events, not positions: EventStoreDB's positions are byte offsets, far from dense.
     const pending = this.appliedSinceFlush;
     if (pending === 0) return false;
-    return pending >= this.catchUpBatches.documents || performance.now() - this.lastFlushAt >= CATCH_UP_FLUSH_MS;
+    return pending >= this.catchUpBatches.documents || performance.now() - this.lastFlushAt >= this.flushEveryMs;
   }
 
   /**
@@ -259,6 +279,7 @@ export class Projector<Doc, Value = never> {
     this.appliedSinceItems = 0;
     this.status.checkpoint = this.status.position;
     this.lastFlushAt = performance.now();
+    this.flushEveryMs = Math.min(this.flushEveryMs * 2, CATCH_UP_MOST_FLUSH_MS);
   }
 
   /**
