@@ -93,6 +93,8 @@ export interface StoreHealth {
   /** What an acknowledged append survives, where the adapter has a choice (SQLite: FULL or NORMAL). */
   durability?: string;
   detail?: string;
+  /** Usable, but not wholly: why (writes failing for lack of disk, damaged data seen). `/health` says `degraded` with these. */
+  degraded?: string[];
 }
 
 /** Events exported from a store, as they were stored there. Positions are the source's and are not kept. */
