@@ -45,6 +45,9 @@ const CATCH_UP_BATCHES: CatchUpBatches = { items: 2_000, documents: 500_000 };
  */
 const CATCH_UP_FIRST_FLUSH_MS = 250;
 const CATCH_UP_MOST_FLUSH_MS = 5000;
+/** A model stopped by its storage or the log tries again after this, then twice as long each time, up to the most. */
+const RECOVERY_FIRST_MS = 1000;
+const RECOVERY_MOST_MS = 30_000;
 
 /**
  * Runs one read model: subscribes from its checkpoint (catch-up, then live), folds events in
@@ -54,8 +57,8 @@ const CATCH_UP_MOST_FLUSH_MS = 5000;
  * those folded since the last store wait in `pendingItems`.
  */
 export class Projector<Doc, Value = never> {
-  private readonly documents = new ChangedDocuments<Doc>();
-  private readonly pendingItems = new PendingItems();
+  private documents = new ChangedDocuments<Doc>();
+  private pendingItems = new PendingItems();
   /** The items a fold sees, made once: the document being folded and what its event wrote so far. */
   private readonly folding = { key: '', written: [] as Array<Item<Value>> };
   private readonly foldItems: Items<Value> = {
@@ -77,6 +80,8 @@ export class Projector<Doc, Value = never> {
   private appliedSinceItems = 0;
   private appliedSinceFlush = 0;
   private readonly waiters = new PositionWaiters(() => this.status.position);
+  private recovery: { timer: NodeJS.Timeout | undefined; delayMs: number } = { timer: undefined, delayMs: RECOVERY_FIRST_MS };
+  private stopping = false;
   private status: ProjectionStatus;
 
   constructor(
@@ -96,8 +101,7 @@ export class Projector<Doc, Value = never> {
       logger.info({ model: model.name, from: live.version, to: model.version }, 'read model version changed; rebuilding beside the old one');
     }
     const kept = storage.checkpoint(this.storageName);
-    for (const [key, json] of storage.loadAll(this.storageName)) this.documents.byKey.set(key, model.fromJSON(json));
-    const position = kept?.position ?? 0;
+    const position = this.loadStored();
     this.status = {
       name: model.name,
       version: model.version,
@@ -107,6 +111,14 @@ export class Projector<Doc, Value = never> {
       ...(kept?.failed ? { failed: kept.failed } : {}),
       ...(live && live.version !== model.version ? { replacing: { version: live.version, position: live.position } } : {}),
     };
+  }
+
+  /** The documents as stored, and the checkpoint they stand at; what was folded since is dropped. */
+  private loadStored(): number {
+    this.documents = new ChangedDocuments<Doc>();
+    this.pendingItems = new PendingItems();
+    for (const [key, json] of this.storage.loadAll(this.storageName)) this.documents.byKey.set(key, this.model.fromJSON(json));
+    return this.storage.checkpoint(this.storageName)?.position ?? 0;
   }
 
   /** Where this projector stores: the model's name, or a shadow name while a new version is built. */
@@ -180,10 +192,42 @@ export class Projector<Doc, Value = never> {
       if ((error as { code?: string }).code !== 'STORE_CLOSED') {
         this.logger.error({ model: this.model.name, err: error }, 'read model stopped: the log could not be read');
         this.status.stopped = { reason: `the log could not be read: ${(error as Error).message}` };
+        this.scheduleRecovery();
       }
       this.status.state = 'stopped';
       this.waiters.wakeAll();
     }
+  }
+
+  /**
+   * A model stopped by its storage (a full disk) or by the log resumes by itself: after a delay it
+   * reloads what was stored and goes on from the checkpoint, as a restart would; the items stored
+   * ahead of the checkpoint are written again, the same. While storing still fails, it stops again
+   * and waits longer.
+   */
+  private scheduleRecovery(): void {
+    if (this.stopping || this.recovery.timer) return;
+    const delay = this.recovery.delayMs;
+    this.recovery.delayMs = Math.min(delay * 2, RECOVERY_MOST_MS);
+    this.recovery.timer = setTimeout(() => void this.recover(), delay);
+    this.recovery.timer.unref();
+  }
+
+  private async recover(): Promise<void> {
+    this.recovery.timer = undefined;
+    await this.running;
+    if (this.stopping || this.status.state !== 'stopped' || !this.status.stopped) return;
+    try {
+      this.storage.recover?.();
+      const position = this.loadStored();
+      this.status.position = position;
+      this.status.checkpoint = position;
+    } catch (error) {
+      this.logger.warn({ model: this.model.name, err: error }, 'read model could not resume yet');
+      return this.scheduleRecovery();
+    }
+    this.logger.info({ model: this.model.name, position: this.status.position }, 'read model resumes from its checkpoint');
+    this.start();
   }
 
   private apply(stored: ReadModelEvent): boolean {
@@ -242,6 +286,7 @@ export class Projector<Doc, Value = never> {
       this.status.stopped = { reason: `its documents could not be stored: ${(error as Error).message}` };
       void this.subscription?.close();
       this.waiters.wakeAll();
+      this.scheduleRecovery();
       return false;
     }
   }
@@ -280,6 +325,7 @@ export class Projector<Doc, Value = never> {
     this.status.checkpoint = this.status.position;
     this.lastFlushAt = performance.now();
     this.flushEveryMs = Math.min(this.flushEveryMs * 2, CATCH_UP_MOST_FLUSH_MS);
+    this.recovery.delayMs = RECOVERY_FIRST_MS;
   }
 
   /**
@@ -342,7 +388,8 @@ export class Projector<Doc, Value = never> {
   itemsInSpan(start: string, end: string, page: { offset: number; limit: number }): { total: number; items: Array<{ key: string; item: Item<Value> }> } {
     const codec = this.requireItems();
     // What was folded is stored first, so the answer has every item the position says it has.
-    if (!this.serving && this.status.state !== 'failed') this.flush();
+    // When storing fails, the answer is what is stored and the model stops until it can store.
+    if (!this.serving && this.status.state !== 'failed' && this.status.state !== 'stopped') this.stored(() => this.flush());
     const found = this.storage.itemsInSpan(this.serving ? this.model.name : this.storageName, start, end, page);
     return { total: found.total, items: found.items.map(({ key, seq, prev, json }) => ({ key, item: { seq, prev, value: codec.parse(json) } })) };
   }
@@ -369,6 +416,8 @@ export class Projector<Doc, Value = never> {
 
   /** Stops after storing what was folded. */
   async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.recovery.timer);
     await this.subscription?.close();
     await this.running;
     if (this.status.state !== 'failed') {

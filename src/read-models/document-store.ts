@@ -46,6 +46,8 @@ export interface DocumentStore {
    * Only for items that did not exist at the checkpoint: a replay from it writes them again, the same.
    */
   commitItems(model: string, items: readonly StoredItem[]): void;
+  /** Makes the store usable again after a failed write (a lost item batch); what was not stored is written again by the caller. */
+  recover?(): void;
   /** Records that the model stopped at an event it could not fold. */
   fail(model: string, version: number, failed: { position: number; error: string }): void;
   /** Forgets a model's documents and checkpoint (before a rebuild from the start). */

@@ -180,6 +180,12 @@ export class ItemWriter {
     if (this.failure !== undefined) throw new Error(`items could not be stored: ${this.failure}`);
   }
 
+  /** True once a batch failed: this writer is done for, and a new one must take its place. */
+  get broken(): boolean {
+    this.settle();
+    return this.failure !== undefined;
+  }
+
   /** Writes what was sent, then closes the worker's connection, waiting for it (at most `timeoutMs`). */
   closeSync(timeoutMs = 5000): void {
     try {

@@ -177,6 +177,17 @@ export class SqliteDocumentStore implements DocumentStore {
     if (widest > this.widestDays(model)) this.statements.setWidest.run(model, widest);
   }
 
+  /** A writer whose batch failed is replaced: the projector writes those items again from its checkpoint. */
+  recover(): void {
+    if (!this.itemWriter?.broken) return;
+    try {
+      this.itemWriter.closeSync();
+    } catch {
+      // It already said why it failed; its thread is ended either way.
+    }
+    this.itemWriter = undefined;
+  }
+
   /** Waits for the items on their way to the file: nothing is read or committed past them. */
   private settle(): void {
     this.itemWriter?.settle();

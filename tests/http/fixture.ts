@@ -19,8 +19,8 @@ export const TOKENS = {
   viewer: 'viewer-secret-01234567890',
 } as const;
 
-/** The whole app on a real SQLite store in a temporary directory, with every log line captured. */
-export async function startApp(): Promise<{
+/** The whole app on a real SQLite store in a temporary directory (or `dir`, left in place), with every log line captured. */
+export async function startApp(options: { dir?: string } = {}): Promise<{
   app: FastifyInstance;
   store: SqliteEventStore;
   register: RegisterProjector;
@@ -29,7 +29,7 @@ export async function startApp(): Promise<{
   as: (role: keyof typeof TOKENS, options: InjectOptions) => Promise<LightMyRequestResponse>;
   close: () => Promise<void>;
 }> {
-  const dir = mkdtempSync(join(tmpdir(), 'ledger-http-'));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'ledger-http-'));
   const store = new SqliteEventStore(join(dir, 'ledger.sqlite'));
   const logs: string[] = [];
   const sink = new Writable({ write: (chunk, _encoding, done) => (logs.push(chunk.toString()), done()) });
@@ -56,7 +56,7 @@ export async function startApp(): Promise<{
       await register.stop();
       documents.close();
       await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
