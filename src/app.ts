@@ -88,7 +88,7 @@ export async function buildApp({ store, logger, handler, register, tokens, metri
   });
   await app.register(swaggerUi, { routePrefix: '/documentation' });
   // Routes come after swagger so that they appear in the document.
-  await app.register(healthRoutes(store));
+  await app.register(healthRoutes(store, [register as unknown as Projector<unknown>]));
   await app.register(metricsRoutes(metrics));
   await app.register(agreementRoutes({ handler, register, store }));
   await app.register(auditRoutes({ store, handler }));
