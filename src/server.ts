@@ -13,6 +13,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { EventStoreError } from './event-store/errors.js';
 import { openEventStore } from './event-store/open.js';
 import type { EventStore } from './event-store/port.js';
+import { loggerOptions } from './http/log-redaction.js';
 import { generatedTokens, parseApiTokens, TokenBook, TokenConfigError } from './http/tokens.js';
 
 /** The most a SIGTERM may take: requests in flight get their answers within it, or the process exits 1. */
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = pino({ level: config.LOG_LEVEL, redact: { paths: ['req.headers.authorization', '*.secret', '*.API_TOKENS'], censor: '[redacted]' } });
+  const logger = pino(loggerOptions(config.LOG_LEVEL));
   // One set of instruments: the store counts appends into it, the app shows it at /metrics.
   const metrics = new LedgerMetrics();
   let store: EventStore;

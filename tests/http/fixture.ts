@@ -11,6 +11,7 @@ import { registerModel } from '../../projections/register/projection.js';
 import type { RegisterProjector } from '../../src/application/register-projector.js';
 import { SqliteDocumentStore } from '../../src/read-models/sqlite-document-store.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite.js';
+import { loggerOptions } from '../../src/http/log-redaction.js';
 import { TokenBook } from '../../src/http/tokens.js';
 
 export const TOKENS = {
@@ -33,7 +34,8 @@ export async function startApp(options: { dir?: string } = {}): Promise<{
   const store = new SqliteEventStore(join(dir, 'ledger.sqlite'));
   const logs: string[] = [];
   const sink = new Writable({ write: (chunk, _encoding, done) => (logs.push(chunk.toString()), done()) });
-  const logger = pino({ level: 'info' }, sink);
+  // The server's own redaction, so that what the tests find in `logs` is what a server would write.
+  const logger = pino(loggerOptions('info'), sink);
   const handler = new CommandHandler(store);
   const documents = new SqliteDocumentStore(join(dir, 'read-models.sqlite'));
   const register = new Projector(store, documents, registerModel, logger);
