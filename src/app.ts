@@ -9,8 +9,10 @@ import type { Projector } from './application/projector.js';
 import type { RegisterProjector } from './application/register-projector.js';
 import type { EventStore } from './event-store/port.js';
 import { registerAuth } from './http/auth.js';
+import { AuthThrottle, type AuthThrottleOptions } from './http/auth-throttle.js';
 import { fastValidatorCompiler } from './http/fast-validation.js';
 import { registerProblemHandlers, sendFrameworkProblem } from './http/problem.js';
+import { DOCUMENTATION_CSP, registerSecurityHeaders } from './http/security-headers.js';
 import { agreementRoutes } from './http/routes/agreements.js';
 import { auditRoutes } from './http/routes/audit.js';
 import { dashboardRoutes } from './http/routes/dashboard.js';
@@ -19,6 +21,7 @@ import { healthRoutes } from './http/routes/health.js';
 import { liveRoutes } from './http/routes/live.js';
 import { metricsRoutes, registerRequestMetrics } from './http/routes/metrics.js';
 import { projectionRoutes } from './http/routes/projections.js';
+import { RequestLogController } from './http/request-logging.js';
 import type { TokenBook } from './http/tokens.js';
 
 export interface AppDependencies {
@@ -30,6 +33,8 @@ export interface AppDependencies {
   tokens: TokenBook;
   /** Prometheus instruments; server.ts passes the ones its metered store counts appends into. Default: a fresh set. */
   metrics?: LedgerMetrics;
+  /** Failed authentications allowed per client address (see auth-throttle.ts). Default: AUTH_THROTTLE_DEFAULTS. */
+  authThrottle?: AuthThrottleOptions;
 }
 
 /** Request bodies above this are refused with 413 (one step is a few hundred bytes). */
@@ -41,9 +46,11 @@ export const REQUEST_TIMEOUT_MS = 10_000;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
 /** Builds the HTTP application. It never listens: server.ts does, tests use `app.inject`. */
-export async function buildApp({ store, logger, handler, register, tokens, metrics = new LedgerMetrics() }: AppDependencies): Promise<FastifyInstance> {
+export async function buildApp({ store, logger, handler, register, tokens, metrics = new LedgerMetrics(), authThrottle }: AppDependencies): Promise<FastifyInstance> {
+  const requestLog = new RequestLogController();
   const app = Fastify({
     loggerInstance: logger,
+    logController: requestLog,
     bodyLimit: BODY_LIMIT_BYTES,
     // Without it (Fastify's default is none) a client that sends headers and part of a body, then
     // stalls or trickles, holds its connection forever. A whole request is at most 64 KiB, so 10 s
@@ -74,7 +81,8 @@ export async function buildApp({ store, logger, handler, register, tokens, metri
   app.setValidatorCompiler(fastValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
-  registerAuth(app, tokens);
+  await registerSecurityHeaders(app);
+  registerAuth(app, tokens, new AuthThrottle(logger, authThrottle), requestLog);
   registerRequestMetrics(app, metrics);
   metrics.watch(store, [register as unknown as Projector<unknown>]);
 
@@ -86,7 +94,7 @@ export async function buildApp({ store, logger, handler, register, tokens, metri
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: '/documentation' });
+  await app.register(swaggerUi, { routePrefix: '/documentation', staticCSP: DOCUMENTATION_CSP });
   // Routes come after swagger so that they appear in the document.
   await app.register(healthRoutes(store, [register as unknown as Projector<unknown>]));
   await app.register(metricsRoutes(metrics));

@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthThrottle } from './auth-throttle.js';
 import { sendProblem } from './problem.js';
+import type { RequestLogController } from './request-logging.js';
 import type { Principal, Role, TokenBook } from './tokens.js';
 
 declare module 'fastify' {
@@ -16,19 +18,51 @@ declare module 'fastify' {
  * Every route that names roles needs a bearer token of one of them: 401 without one, 403 with the
  * wrong one. One callback hook per request does this and sets X-Request-Id first, so that every
  * answer carries it (each hook, and a promise per hook, shows at ten thousand requests a second).
+ * Failed authentications are counted per client address: past the throttle's limit, tokens from
+ * that address are not checked at all until its window ends (429), so a valid token among guesses
+ * cannot be told apart by its answer. A connection whose token was verified before keeps working.
  */
-export function registerAuth(app: FastifyInstance, tokens: TokenBook): void {
+export function registerAuth(app: FastifyInstance, tokens: TokenBook, throttle: AuthThrottle, requestLog: RequestLogController): void {
   app.decorateRequest('principal', null);
+  app.addHook('onClose', (_instance, done) => {
+    throttle.close();
+    done();
+  });
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
     reply.header('x-request-id', request.id);
     const roles = request.routeOptions.config?.roles;
     if (!roles) return done();
     const header = request.headers.authorization;
-    const principal = typeof header === 'string' ? identified(request.raw.socket, header, tokens) : undefined;
-    if (!principal) {
-      reply.header('www-authenticate', 'Bearer realm="agreement-ledger"');
-      sendProblem(reply, { status: 401, title: 'Unauthorized', code: 'UNAUTHENTICATED', detail: 'Authorization: a valid bearer token is required' });
+    if (typeof header !== 'string') {
+      // No credentials is not a guess: logged as any request is.
+      requestLog.announce(request, reply);
+      unauthenticated(reply, 'Authorization: a valid bearer token is required');
       return;
+    }
+    const socket = request.raw.socket as object | undefined;
+    let principal = trustedAgain(socket, header);
+    if (!principal) {
+      const address = request.ip ?? 'unknown';
+      const waitMs = throttle.refusal(address);
+      if (waitMs > 0) {
+        requestLog.demote(request);
+        const seconds = Math.ceil(waitMs / 1000);
+        reply.header('retry-after', String(seconds));
+        sendProblem(reply, {
+          status: 429,
+          title: 'Too Many Requests',
+          code: 'TOO_MANY_FAILED_AUTHENTICATIONS',
+          detail: `Authorization: ${throttle.maxFailures} failed authentications from ${address} within ${throttle.windowMs / 1000} s; its tokens are checked again in ${seconds} s`,
+        });
+        return;
+      }
+      principal = verify(socket, header, tokens);
+      if (!principal) {
+        throttle.failed(address);
+        requestLog.demote(request);
+        unauthenticated(reply, 'Authorization: a valid bearer token is required');
+        return;
+      }
     }
     request.principal = principal;
     // Every later line of this request, "request completed" included, names who made it.
@@ -37,6 +71,7 @@ export function registerAuth(app: FastifyInstance, tokens: TokenBook): void {
       request.log = request.log.child({ actor: principal.name, ...(typeof agreementId === 'string' ? { agreementId } : {}) });
       reply.log = request.log;
     }
+    requestLog.announce(request, reply);
     if (!roles.includes(principal.role)) {
       sendProblem(reply, {
         status: 403,
@@ -50,6 +85,11 @@ export function registerAuth(app: FastifyInstance, tokens: TokenBook): void {
   });
 }
 
+function unauthenticated(reply: FastifyReply, detail: string): void {
+  reply.header('www-authenticate', 'Bearer realm="agreement-ledger"');
+  sendProblem(reply, { status: 401, title: 'Unauthorized', code: 'UNAUTHENTICATED', detail });
+}
+
 /**
  * The bearer header last verified on each connection, and whose it was. A client sends the same
  * header with every request on a keep-alive connection; hashing and comparing it against every
@@ -59,9 +99,13 @@ export function registerAuth(app: FastifyInstance, tokens: TokenBook): void {
  */
 const verified = new WeakMap<object, { header: string; principal: Principal }>();
 
-function identified(socket: object | undefined, header: string, tokens: TokenBook): Principal | undefined {
+/** Who sent this header, if it is the one already verified on this connection. */
+function trustedAgain(socket: object | undefined, header: string): Principal | undefined {
   const known = socket ? verified.get(socket) : undefined;
-  if (known && sameText(header, known.header)) return known.principal;
+  return known && sameText(header, known.header) ? known.principal : undefined;
+}
+
+function verify(socket: object | undefined, header: string, tokens: TokenBook): Principal | undefined {
   // The scheme name is case-insensitive (RFC 9110); the token is not.
   const match = /^Bearer +([\x21-\x7e]{1,256})$/i.exec(header);
   const principal = match ? tokens.identify(match[1]!) : undefined;
