@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { walkBack, type Item, type Items, type ProjectedEvent, type ReadModel } from '../../projections/read-model.js';
 import type { EventStore, ReadModelEvent, Subscription } from '../event-store/port.js';
-import type { DocumentStore } from '../read-models/document-store.js';
+import type { DocumentStore, ItemPage, SpanPage } from '../read-models/document-store.js';
 import type { RecordedEvent } from '../../domain/agreement/index.js';
 import { ChangedDocuments } from './changed-documents.js';
 import { PendingItems } from './pending-items.js';
@@ -385,13 +385,13 @@ export class Projector<Doc, Value = never> {
   }
 
   /** A page of the items that may fall in `start`-`end`, in calendar order (see `DocumentStore.itemsInSpan`). */
-  itemsInSpan(start: string, end: string, page: { offset: number; limit: number }): { total: number; items: Array<{ key: string; item: Item<Value> }> } {
+  itemsInSpan(start: string, end: string, page: SpanPage): Omit<ItemPage, 'items'> & { items: Array<{ key: string; item: Item<Value> }> } {
     const codec = this.requireItems();
     // What was folded is stored first, so the answer has every item the position says it has.
     // When storing fails, the answer is what is stored and the model stops until it can store.
     if (!this.serving && this.status.state !== 'failed' && this.status.state !== 'stopped') this.stored(() => this.flush());
     const found = this.storage.itemsInSpan(this.serving ? this.model.name : this.storageName, start, end, page);
-    return { total: found.total, items: found.items.map(({ key, seq, prev, json }) => ({ key, item: { seq, prev, value: codec.parse(json) } })) };
+    return { ...found, items: found.items.map(({ key, seq, prev, json }) => ({ key, item: { seq, prev, value: codec.parse(json) } })) };
   }
 
   private requireItems() {

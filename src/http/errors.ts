@@ -1,8 +1,9 @@
 import type { FastifyError, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { InvalidCursorError } from '../../projections/register/queries.js';
+import { InvalidSpanCursorError } from '../read-models/document-store.js';
 import { DomainError } from '../../domain/shared/errors.js';
-import { EventStoreError, VersionConflictError } from '../event-store/errors.js';
+import { EventStoreError, IntegrityError, StoreCorruptError, VersionConflictError } from '../event-store/errors.js';
 import type { Problem } from './problem.js';
 
 const DOMAIN_STATUS = { invalid: 400, not_found: 404, conflict: 409, rule: 422 } as const;
@@ -36,13 +37,30 @@ export function problemFor(error: FastifyError | Error, request: FastifyRequest)
       ? { status: 412, title: 'Precondition Failed', code: 'REVISION_MISMATCH', detail: `If-Match: the agreement is at revision ${String(error.actual)}, not ${String(error.expected)}`, extensions: { currentRevision: error.actual } }
       : { status: 409, title: 'Conflict', code: 'CONCURRENT_WRITES', detail: 'too many concurrent writes to this agreement; try again', extensions: {} };
   }
-  if (error instanceof InvalidCursorError) return { status: 400, title: 'Bad Request', code: 'INVALID_CURSOR', detail: error.message };
+  if (error instanceof InvalidCursorError || error instanceof InvalidSpanCursorError) return { status: 400, title: 'Bad Request', code: 'INVALID_CURSOR', detail: error.message };
   if (error instanceof EventStoreError) {
     if (error.code === 'EVENT_TOO_LARGE') return { status: 413, title: 'Content Too Large', code: error.code, detail: error.message };
     if (error.code === 'INVALID_APPEND') return { status: 400, title: 'Bad Request', code: error.code, detail: error.message };
+    if (error instanceof IntegrityError || error instanceof StoreCorruptError) return damagedData(error, request);
     if (error.code === 'STORE_UNAVAILABLE' || error.code === 'STORE_CLOSED') {
       return { status: 503, title: 'Service Unavailable', code: error.code, detail: 'the event store cannot be used right now; nothing was written' };
     }
   }
   return undefined;
+}
+
+/**
+ * Damaged data is named, not masked: 500 INTEGRITY_BROKEN for an event that is not what was
+ * appended (no request of the client's caused it and none can fix it; it lasts until the log is
+ * restored), 503 STORE_CORRUPT for a page of the file that cannot be read. Either refuses only
+ * the agreement whose events it touches; nothing is written to it.
+ */
+function damagedData(error: IntegrityError | StoreCorruptError, request: FastifyRequest): Problem {
+  request.log.warn({ code: error.code, detail: error.message }, 'damaged data refused');
+  if (error instanceof IntegrityError) {
+    const { stream, position, revision, eventId, reason } = error;
+    return { status: 500, title: 'Integrity broken', code: error.code, detail: error.message, extensions: { stream, position, revision, eventId, reason } };
+  }
+  const at = Object.fromEntries(Object.entries({ stream: error.stream, position: error.position, revision: error.revision }).filter(([, value]) => value !== undefined));
+  return { status: 503, title: 'Store corrupt', code: error.code, detail: `${error.message}; nothing was written`, extensions: at };
 }

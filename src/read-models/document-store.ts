@@ -1,3 +1,5 @@
+import { dayNumber } from './days.js';
+
 /** Where read models keep their documents and checkpoints. Synchronous: both stores are local. */
 export interface Checkpoint {
   version: number;
@@ -19,9 +21,26 @@ export interface StoredItem {
 }
 
 export interface ItemPage {
-  total: number;
+  /** How many items the period holds in all; null when more than `totalAtLeast - 1` (counting stops there). */
+  total: number | null;
+  totalAtLeast?: number;
   items: Array<{ key: string; seq: number; prev: number | null; json: string }>;
+  /** Where the next page starts (opaque, this store's own), or null after the last. */
+  next: string | null;
 }
+
+/** A page of a period: after a cursor from the page before (a seek), or at an offset (a scan past it). */
+export interface SpanPage {
+  limit: number;
+  after?: string;
+  offset?: number;
+}
+
+/** A period's items are counted up to this many: a count is a scan, and a page should not pay for a million. */
+export const COUNT_CAP = 10_000;
+
+/** A cursor this store did not make. */
+export class InvalidSpanCursorError extends Error {}
 
 export interface DocumentStore {
   checkpoint(model: string): Checkpoint | undefined;
@@ -33,9 +52,9 @@ export interface DocumentStore {
   allItems(model: string): Iterable<StoredItem>;
   /**
    * Items whose span overlaps `start`-`end` (days, YYYY-MM-DD), a page of them in calendar order:
-   * first possible day, then shortest span, then key, then `seq`; with how many there are in all.
+   * first possible day, then last possible day, then `seq`; with how many there are in all.
    */
-  itemsInSpan(model: string, start: string, end: string, page: { offset: number; limit: number }): ItemPage;
+  itemsInSpan(model: string, start: string, end: string, page: SpanPage): ItemPage;
   /**
    * Documents as JSON text (null: delete, with its items: a scan, deletions are rare), items added or replaced, and the new
    * checkpoint, atomically: all or nothing.
@@ -59,8 +78,24 @@ export interface DocumentStore {
 
 /** The calendar order of `itemsInSpan`, for stores that sort in JavaScript. */
 export function bySpan(a: StoredItem, b: StoredItem): number {
-  const span = (item: StoredItem) => Date.parse(item.span!.end) - Date.parse(item.span!.start);
-  return a.span!.start.localeCompare(b.span!.start) || span(a) - span(b) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) || a.seq - b.seq;
+  return a.span!.start.localeCompare(b.span!.start) || a.span!.end.localeCompare(b.span!.end) || a.seq - b.seq;
+}
+
+/** Where a page of a period ends: the last item's first and last day (day numbers) and seq. Every store writes it the same way. */
+export interface SpanCursor {
+  start: number;
+  end: number;
+  seq: number;
+}
+
+export function encodeSpanCursor({ start, end, seq }: SpanCursor): string {
+  return `${start}.${end}.${seq}`;
+}
+
+export function decodeSpanCursor(text: string): SpanCursor {
+  const match = /^(-?\d{1,7})\.(-?\d{1,7})\.(\d{1,15})$/.exec(text);
+  if (!match) throw new InvalidSpanCursorError(`cursor ${JSON.stringify(text.slice(0, 40))} is not one this calendar gave`);
+  return { start: Number(match[1]), end: Number(match[2]), seq: Number(match[3]) };
 }
 
 export class MemoryDocumentStore implements DocumentStore {
@@ -91,9 +126,17 @@ export class MemoryDocumentStore implements DocumentStore {
     return [...this.modelItems(model).values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.seq - b.seq));
   }
 
-  itemsInSpan(model: string, start: string, end: string, { offset, limit }: { offset: number; limit: number }): ItemPage {
+  itemsInSpan(model: string, start: string, end: string, { after, offset = 0, limit }: SpanPage): ItemPage {
     const matching = [...this.modelItems(model).values()].filter(({ span }) => span !== null && span.start <= end && span.end >= start).sort(bySpan);
-    return { total: matching.length, items: matching.slice(offset, offset + limit).map(({ key, seq, prev, json }) => ({ key, seq, prev, json })) };
+    const cursorOf = (item: StoredItem): SpanCursor => ({ start: dayNumber(item.span!.start), end: dayNumber(item.span!.end), seq: item.seq });
+    const from = after === undefined ? offset : afterCursor(matching.map(cursorOf), decodeSpanCursor(after));
+    const page = matching.slice(from, from + limit);
+    const last = page[page.length - 1];
+    return {
+      ...(matching.length > COUNT_CAP ? { total: null, totalAtLeast: COUNT_CAP + 1 } : { total: matching.length }),
+      items: page.map(({ key, seq, prev, json }) => ({ key, seq, prev, json })),
+      next: last && from + limit < matching.length ? encodeSpanCursor(cursorOf(last)) : null,
+    };
   }
 
   private modelItems(model: string): Map<number, StoredItem> {
@@ -142,4 +185,10 @@ export class MemoryDocumentStore implements DocumentStore {
   }
 
   close(): void {}
+}
+
+/** The index of the first cursor after `cursor`, in a list in calendar order. */
+function afterCursor(cursors: SpanCursor[], cursor: SpanCursor): number {
+  const index = cursors.findIndex(({ start, end, seq }) => start > cursor.start || (start === cursor.start && (end > cursor.end || (end === cursor.end && seq > cursor.seq))));
+  return index < 0 ? cursors.length : index;
 }

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { Checkpointer } from '../event-store/sqlite-checkpointer.js';
-import type { Checkpoint, DocumentStore, ItemPage, StoredItem } from './document-store.js';
+import { COUNT_CAP, decodeSpanCursor, encodeSpanCursor, type Checkpoint, type DocumentStore, type ItemPage, type SpanPage, type StoredItem } from './document-store.js';
 import { ItemWriter } from './item-writer.js';
 import { dayNumber, dayText } from './days.js';
 import { ItemTables } from './sqlite-item-tables.js';
@@ -130,16 +130,28 @@ export class SqliteDocumentStore implements DocumentStore {
     }
   }
 
-  itemsInSpan(model: string, start: string, end: string, { offset, limit }: { offset: number; limit: number }): ItemPage {
+  itemsInSpan(model: string, start: string, end: string, { after, offset = 0, limit }: SpanPage): ItemPage {
     this.settle();
+    const cursor = after === undefined ? undefined : decodeSpanCursor(after);
     const table = this.itemTables.of(model, false);
-    if (!table) return { total: 0, items: [] };
+    if (!table) return { total: 0, items: [], next: null };
     // An item overlapping the period starts at most the widest span before it.
     const [first, last] = [dayNumber(start), dayNumber(end)];
     const earliest = first - this.widestDays(model);
+    const counted = table.countInSpan.get(earliest, last, first) as number;
+    let rows: SpanRow[];
+    if (cursor === undefined) rows = table.pageInSpan.all(earliest, last, first, limit + 1, offset) as SpanRow[];
+    else {
+      rows = table.restOfGroup.all(cursor.start, cursor.end, cursor.seq, limit + 1) as SpanRow[];
+      if (rows.length <= limit) rows.push(...(table.groupsAfter.all(cursor.start, cursor.end, last, first, limit + 1 - rows.length) as SpanRow[]));
+    }
+    // One row more than asked says whether there is a next page.
+    const page = rows.slice(0, limit);
+    const lastRow = page[page.length - 1];
     return {
-      total: table.countInSpan.get(earliest, last, first) as number,
-      items: table.pageInSpan.all(earliest, last, first, limit, offset) as ItemPage['items'],
+      ...(counted > COUNT_CAP ? { total: null, totalAtLeast: COUNT_CAP + 1 } : { total: counted }),
+      items: page.map(({ key, seq, prev, json }) => ({ key, seq, prev, json })),
+      next: lastRow && rows.length > limit ? encodeSpanCursor({ start: lastRow.span_start, end: lastRow.span_end, seq: lastRow.seq }) : null,
     };
   }
 
@@ -235,3 +247,5 @@ function widestOf(items: readonly StoredItem[]): number {
   for (const { span } of items) if (span && span.end !== span.start) widest = Math.max(widest, dayNumber(span.end) - dayNumber(span.start));
   return widest;
 }
+
+type SpanRow = { key: string; seq: number; prev: number | null; json: string; span_start: number; span_end: number };

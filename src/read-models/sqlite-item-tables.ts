@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { COUNT_CAP } from './document-store.js';
 
 /**
  * Each model's items in a table of their own (`read_model_items_<id>`), named in
@@ -15,8 +16,17 @@ const CREATE_CATALOGUE = `
 function createTable(table: string): string {
   return `
     CREATE TABLE ${table} (seq INTEGER PRIMARY KEY, key TEXT NOT NULL, prev INTEGER, item TEXT NOT NULL, span_start INTEGER, span_end INTEGER) STRICT;
-    CREATE INDEX ${table}_by_span ON ${table} (span_start) WHERE span_start IS NOT NULL;`;
+    ${createSpanIndex(table)}`;
 }
+
+/**
+ * Calendar order is the index's own: first day, last day, then seq (the rowid every entry ends
+ * with), so a page after a cursor is a seek, not a sort of every item in the period.
+ */
+function createSpanIndex(table: string): string {
+  return `CREATE INDEX IF NOT EXISTS ${table}_by_days ON ${table} (span_start, span_end) WHERE span_start IS NOT NULL;`;
+}
+
 
 /** A 'YYYY-MM-DD' column as a day number (see days.ts); julianday is exact at midnight. */
 const DAY_OF = (column: string) => `CAST(julianday(${column}) - 2440587.5 AS INTEGER)`;
@@ -38,10 +48,17 @@ function statementsFor(db: Database.Database, table: string) {
     table,
     item: db.prepare(`SELECT prev, item AS json FROM ${table} WHERE seq = ?`),
     all: db.prepare(`SELECT key, seq, prev, item AS json, span_start, span_end FROM ${table} ORDER BY key, seq`),
-    countInSpan: db.prepare(`SELECT COUNT(*) FROM ${table} WHERE span_start BETWEEN ? AND ? AND span_end >= ?`).pluck(),
+    countInSpan: db.prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM ${table} WHERE span_start BETWEEN ? AND ? AND span_end >= ? LIMIT ${COUNT_CAP + 1})`).pluck(),
+    // (earliest, last, first, limit, offset): offsets are scanned past, so callers bound them.
     pageInSpan: db.prepare(
-      `SELECT key, seq, prev, item AS json FROM ${table} WHERE span_start BETWEEN ? AND ? AND span_end >= ?
-       ORDER BY span_start, span_end - span_start, key, seq LIMIT ? OFFSET ?`,
+      `SELECT key, seq, prev, item AS json, span_start, span_end FROM ${table} WHERE span_start BETWEEN ? AND ? AND span_end >= ?
+       ORDER BY span_start, span_end, seq LIMIT ? OFFSET ?`,
+    ),
+    // After a cursor (start, end, seq): the rest of its (start, end) group, then the groups after it.
+    restOfGroup: db.prepare(`SELECT key, seq, prev, item AS json, span_start, span_end FROM ${table} WHERE span_start = ? AND span_end = ? AND seq > ? ORDER BY seq LIMIT ?`),
+    groupsAfter: db.prepare(
+      `SELECT key, seq, prev, item AS json, span_start, span_end FROM ${table} WHERE (span_start, span_end) > (?, ?) AND span_start <= ? AND span_end >= ?
+       ORDER BY span_start, span_end, seq LIMIT ?`,
     ),
     put: db.prepare(putItemSql(table)),
     removeOf: db.prepare(`DELETE FROM ${table} WHERE key = ?`),
@@ -78,7 +95,10 @@ export class ItemTables {
       if (this.db.inTransaction) throw new Error(`the item table of ${model} must be made outside a transaction`);
       id = this.db.transaction(() => this.create(model)).immediate();
     }
-    const table = statementsFor(this.db, `read_model_items_${id!}`);
+    const name = `read_model_items_${id!}`;
+    // Files made before the calendar's keyset order indexed the first day only.
+    this.db.exec(`${createSpanIndex(name)} DROP INDEX IF EXISTS ${name}_by_span;`);
+    const table = statementsFor(this.db, name);
     this.byModel.set(model, table);
     return table;
   }

@@ -90,10 +90,11 @@ describe('the register steps, stored as items', () => {
     }
     const pages = (projector: typeof onDisk) => {
       const seen: string[] = [];
-      for (let offset = 0; ; offset += 25) {
-        const page = projector.itemsInSpan('2008-01-01', '2021-12-31', { offset, limit: 25 });
+      for (let after: string | undefined; ; ) {
+        const page = projector.itemsInSpan('2008-01-01', '2021-12-31', { limit: 25, ...(after ? { after } : {}) });
         seen.push(...page.items.map(({ key, item }) => `${key} ${item.seq}`));
-        if (offset + 25 >= page.total) return { seen, total: page.total };
+        if (page.next === null) return { seen, total: page.total };
+        after = page.next;
       }
     };
     const disk = pages(onDisk);

@@ -21,19 +21,29 @@ describe('reading the ledger', () => {
     t.as('officer', { method: 'POST', url: `/agreements/${id}/steps`, payload: body, headers });
 
   describe('dashboards', () => {
-    it('page a long calendar: limit and offset, the total, and where the next page starts', async () => {
+    it('page a long calendar: limit, the total, and the cursor where the next page starts (offsets bounded)', async () => {
       await register();
       await recordStep({ step: 'round_held', occurredOn: '2021-01-28', round: 6 });
       await recordStep({ step: 'round_held', occurredOn: '2021-03', round: 7 });
       const last = await recordStep({ step: 'round_held', occurredOn: '2021-06-10', round: 8 });
       const page = (query: string) => t.as('viewer', { method: 'GET', url: `/dashboard/calendar?from=2021&to=2021&minPosition=${last.json().event.position}&${query}` });
       const first = (await page('limit=2')).json();
-      expect(first).toMatchObject({ total: 3, nextOffset: 2 });
+      expect(first).toMatchObject({ total: 3, nextCursor: expect.any(String) });
       expect(first.items.map((item: { occurredOn: string }) => item.occurredOn)).toEqual(['2021-01-28', '2021-03']);
-      const second = (await page('limit=2&offset=2')).json();
-      expect(second).toMatchObject({ total: 3, nextOffset: null, items: [{ occurredOn: '2021-06-10' }] });
+      const second = (await page(`limit=2&cursor=${encodeURIComponent(first.nextCursor)}`)).json();
+      expect(second).toMatchObject({ total: 3, nextCursor: null, items: [{ occurredOn: '2021-06-10' }] });
+      expect(second.items).toHaveLength(1);
+      const byOffset = (await page('limit=2&offset=2')).json();
+      expect(byOffset).toMatchObject({ total: 3, nextOffset: null, items: [{ occurredOn: '2021-06-10' }] });
       expect((await page('limit=0')).statusCode).toBe(400);
       expect((await page('limit=5001')).statusCode).toBe(400);
+      const far = await page('offset=10001');
+      expect(far.statusCode).toBe(400);
+      expect(far.json().detail).toMatch(/offset: must be at most 10000; page further with cursor/);
+      const forged = await page('cursor=not-a-cursor');
+      expect(forged.statusCode).toBe(400);
+      expect(forged.json()).toMatchObject({ code: 'INVALID_CURSOR' });
+      expect((await page(`cursor=${encodeURIComponent(first.nextCursor)}&offset=2`)).statusCode).toBe(400);
     });
 
     it('answer from the register once it has caught up with the caller\'s write', async () => {
@@ -48,7 +58,7 @@ describe('reading the ledger', () => {
       expect((await t.as('viewer', { method: 'GET', url: '/dashboard/partners/Atlantis' })).statusCode).toBe(404);
       const calendar = await t.as('viewer', { method: 'GET', url: `/dashboard/calendar?from=2021-Q1&to=2021-Q1&minPosition=${position}` });
       expect(calendar.json().items).toMatchObject([{ agreementId: nigeria.id, occurredOn: '2021-01-28', precision: 'day', certain: true }]);
-      expect(calendar.json()).toMatchObject({ total: 1, nextOffset: null });
+      expect(calendar.json()).toMatchObject({ total: 1, nextCursor: null });
       const stalled = await t.as('viewer', { method: 'GET', url: `/dashboard/stalled?months=6&asOf=2022-06-01&minPosition=${position}` });
       expect(stalled.json().agreements.map((a: { id: string }) => a.id)).toEqual([nigeria.id]);
       expect((await t.as('viewer', { method: 'GET', url: '/dashboard/durations' })).statusCode).toBe(200);

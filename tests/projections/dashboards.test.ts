@@ -22,10 +22,11 @@ describe('dashboards over the demo data', () => {
   function calendar(from: string, to: string): CalendarItem[] {
     const [start, end] = [partialDate(from), partialDate(to)];
     const items: CalendarItem[] = [];
-    for (let offset = 0; ; offset += 7) {
-      const page = register.itemsInSpan(start.start, end.end, { offset, limit: 7 });
+    for (let after: string | undefined; ; ) {
+      const page = register.itemsInSpan(start.start, end.end, { limit: 7, ...(after ? { after } : {}) });
       items.push(...page.items.map(({ key, item }) => calendarItem(registerEntry(register.get(key)!), item.value, start, end)));
-      if (offset + 7 >= page.total) return items;
+      if (page.next === null) return items;
+      after = page.next;
     }
   }
 

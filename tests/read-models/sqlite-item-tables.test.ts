@@ -53,7 +53,7 @@ describe('read model items in SQLite', () => {
     documents.commit('register', 3, 1, new Map([['a', '{}']]), [item('a', 1, null, '2020-01-01')]);
     documents.reset('register');
     expect(documents.item('register', 1)).toBeUndefined();
-    expect(documents.itemsInSpan('register', '2020-01-01', '2020-12-31', { offset: 0, limit: 10 })).toEqual({ total: 0, items: [] });
+    expect(documents.itemsInSpan('register', '2020-01-01', '2020-12-31', { offset: 0, limit: 10 })).toEqual({ total: 0, items: [], next: null });
     documents.commitItems('register', [item('b', 5, null, '2020-06-01')]);
     expect(seqs(documents.allItems('register'))).toEqual([5]);
     documents.close();

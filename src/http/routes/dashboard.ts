@@ -22,6 +22,7 @@ const MinPosition = { minPosition: z.coerce.number().int().min(0).optional() };
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a day, YYYY-MM-DD');
 const problems = (...statuses: number[]) => Object.fromEntries(statuses.map((status) => [status, ProblemView]));
 const Json = z.record(z.string(), z.unknown());
+const MAX_CALENDAR_OFFSET = 10_000;
 
 /**
  * What dashboards read. Every dashboard is a query over the register (its documents in memory,
@@ -98,11 +99,14 @@ export const dashboardRoutes = (store: EventStore, register: RegisterProjector, 
         querystring: z.strictObject({
           from: PartialDateText,
           to: PartialDateText,
-          // A long period over many agreements is large: answered a page at a time.
+          // A long period over many agreements is large: answered a page at a time, each page
+          // after the cursor the one before gave (a seek, as quick at the thousandth page as at the first).
           limit: z.coerce.number().int().min(1).max(5000).default(500),
-          offset: z.coerce.number().int().min(0).default(0),
+          cursor: z.string().min(1).max(60).optional(),
+          /** Kept for old clients: scanned past, so bounded. */
+          offset: z.coerce.number().int().min(0).max(MAX_CALENDAR_OFFSET, `must be at most ${MAX_CALENDAR_OFFSET}; page further with cursor`).optional(),
           ...MinPosition,
-        }),
+        }).refine((query) => query.cursor === undefined || query.offset === undefined, 'give cursor or offset, not both'),
         response: { 200: Json, ...problems(400, 401, 403, 503) },
       },
     }, async (request, reply) => {
@@ -117,14 +121,23 @@ export const dashboardRoutes = (store: EventStore, register: RegisterProjector, 
         });
       }
       if (!(await ready(request.query.minPosition, reply))) return reply;
-      const { limit, offset } = request.query;
-      const { total, items } = register.itemsInSpan(from.start, to.end, { offset, limit });
-      const page = items.flatMap(({ key, item }) => {
+      const { limit, offset, cursor } = request.query;
+      const found = register.itemsInSpan(from.start, to.end, { limit, ...(cursor !== undefined ? { after: cursor } : {}), ...(offset !== undefined ? { offset } : {}) });
+      const page = found.items.flatMap(({ key, item }) => {
         const document = register.get(key);
         return document ? [calendarItem(registerEntry(document), item.value, from, to)] : [];
       });
-      const nextOffset = offset + limit < total ? offset + limit : null;
-      return { from: from.start, to: to.end, total, items: page, nextOffset, position: register.position };
+      const more = found.next !== null;
+      return {
+        from: from.start,
+        to: to.end,
+        total: found.total,
+        ...(found.totalAtLeast !== undefined ? { totalAtLeast: found.totalAtLeast } : {}),
+        items: page,
+        nextCursor: found.next,
+        ...(offset !== undefined ? { nextOffset: more ? offset + limit : null } : {}),
+        position: register.position,
+      };
     });
 
     app.get('/dashboard/durations', {
