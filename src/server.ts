@@ -1,5 +1,3 @@
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { pino } from 'pino';
 import { buildApp } from './app.js';
@@ -10,6 +8,7 @@ import { Projector } from './application/projector.js';
 import { registerModel } from '../projections/register/projection.js';
 import { openDocumentStore } from './read-models/open.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { DataDirInUseError, lockDataDir, type DataDirLock } from './data-dir/lock.js';
 import { EventStoreError } from './event-store/errors.js';
 import { openEventStore } from './event-store/open.js';
 import type { EventStore } from './event-store/port.js';
@@ -33,8 +32,12 @@ async function main(): Promise<void> {
   let config: Config;
   let tokens: TokenBook;
   let generated: ReturnType<typeof generatedTokens> | undefined;
+  let lock: DataDirLock | undefined;
   try {
     config = loadConfig();
+    // One process per data directory, taken before any store opens. Only the memory store keeps
+    // nothing there (its read models are in memory too).
+    if (config.EVENT_STORE !== 'memory') lock = lockDataDir(config.dataDir, 'server');
     if (config.API_TOKENS !== undefined) tokens = new TokenBook(parseApiTokens(config.API_TOKENS));
     else {
       generated = generatedTokens(config.dataDir);
@@ -43,6 +46,10 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof ConfigError || error instanceof TokenConfigError) {
       process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    if (error instanceof DataDirInUseError) {
+      process.stderr.write(`agreement-ledger cannot start: ${error.message}\n`);
       process.exit(1);
     }
     throw error;
@@ -68,9 +75,6 @@ async function main(): Promise<void> {
   register.start();
   const app = await buildApp({ store, logger, handler, register, tokens, metrics });
   const address = await app.listen({ port: config.PORT, host: config.HOST });
-  // Tells `npm run rebuild` and `import-log` that this data directory (log or read models) is in use.
-  const pidFile = join(config.dataDir, 'server.pid');
-  if (config.EVENT_STORE !== 'memory') writeFileSync(pidFile, String(process.pid));
   logger.info({ address, store: config.EVENT_STORE, file: config.EVENT_STORE === 'sqlite' ? config.databaseFile : undefined }, 'agreement-ledger is listening');
   if (generated) {
     // Straight to the terminal, never through the logger: log files must not hold secrets.
@@ -100,9 +104,9 @@ async function main(): Promise<void> {
       clearInterval(sweep);
       // The read model stores what it folded; the store commits what is queued, then closes its file.
       await register.stop();
-      rmSync(pidFile, { force: true });
       documents.close();
       await store.close();
+      lock?.release();
     } catch (error) {
       logger.error({ err: error }, 'shutdown failed');
       process.exit(1);

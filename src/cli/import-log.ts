@@ -4,7 +4,7 @@ import { importLog, ImportFileError } from '../application/log-transfer.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { ImportRefusedError } from '../event-store/errors.js';
 import { openEventStore } from '../event-store/open.js';
-import { refuseWhileServerRuns, UsageError } from './server-lock.js';
+import { takeDataDir, UsageError } from './server-lock.js';
 
 /**
  * `npm run import-log -- file.ndjson [--merge]`: reads an export into the store of DATA_DIR,
@@ -21,7 +21,8 @@ try {
   if (files.length !== 1 || files[0]!.startsWith('--')) throw new UsageError('usage: npm run import-log -- <file.ndjson> [--merge]');
   const source = files[0]!;
   if (!existsSync(source)) throw new UsageError(`${source} does not exist`);
-  refuseWhileServerRuns(config.dataDir);
+  // Only the embedded store can import, and it keeps the log in DATA_DIR.
+  const lock = config.EVENT_STORE === 'sqlite' ? takeDataDir(config.dataDir, 'import-log') : undefined;
   const store = await openEventStore(config);
   try {
     const started = performance.now();
@@ -42,6 +43,7 @@ try {
     }
   } finally {
     await store.close();
+    lock?.release();
   }
 } catch (error) {
   const usage = error instanceof ConfigError || error instanceof UsageError;

@@ -5,12 +5,12 @@ import { Projector } from '../application/projector.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { openEventStore } from '../event-store/open.js';
 import { openDocumentStore } from '../read-models/open.js';
-import { refuseWhileServerRuns, UsageError } from './server-lock.js';
+import { takeDataDir, UsageError } from './server-lock.js';
 
 /**
  * `npm run rebuild -- [name]`: forgets a read model's documents and folds the whole log again,
  * printing progress (position, events/s, ETA). The server must be stopped: a running server folds
- * into the same tables and would interleave with the rebuild.
+ * into the same tables and would interleave with the rebuild. Exit 64 while anything holds DATA_DIR.
  */
 const MODELS: Record<string, ReadModel<unknown>> = { register: registerModel as ReadModel<unknown> };
 
@@ -18,7 +18,8 @@ try {
   const config = loadConfig();
   const wanted = process.argv[2];
   if (wanted !== undefined && !MODELS[wanted]) throw new UsageError(`unknown read model '${wanted}'; known: ${Object.keys(MODELS).join(', ')}`);
-  refuseWhileServerRuns(config.dataDir);
+  // Read models live in DATA_DIR with every store but memory, whose rebuild has nothing to keep.
+  const lock = config.EVENT_STORE === 'memory' ? undefined : takeDataDir(config.dataDir, 'rebuild');
   const logger = pino({ level: config.LOG_LEVEL });
   const store = await openEventStore(config);
   const documents = openDocumentStore(config);
@@ -37,6 +38,7 @@ try {
   }
   documents.close();
   await store.close();
+  lock?.release();
 } catch (error) {
   const known = error instanceof ConfigError || error instanceof UsageError;
   process.stderr.write(`${known ? (error as Error).message : (error as Error).stack}\n`);

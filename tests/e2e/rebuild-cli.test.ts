@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { demoDatasetPath } from '../../src/application/demo-data.js';
+import { lockDataDir } from '../../src/data-dir/lock.js';
 
 const root = join(import.meta.dirname, '../..');
 const dataDir = mkdtempSync(join(tmpdir(), 'ledger-rebuild-'));
@@ -22,11 +23,11 @@ describe('npm run rebuild -- [name]', () => {
   }, 60_000);
 
   it('refuses while a server uses the data directory, and refuses an unknown model', () => {
-    writeFileSync(join(dataDir, 'server.pid'), String(process.pid));
+    const server = lockDataDir(dataDir, 'server');
     const busy = run('src/cli/rebuild.ts');
     expect(busy.status).toBe(64);
-    expect(busy.stderr).toContain(`a server (pid ${process.pid}) is using`);
-    rmSync(join(dataDir, 'server.pid'));
+    expect(busy.stderr).toContain(`${dataDir} is in use by pid ${process.pid} (server)`);
+    server.release();
     const unknown = run('src/cli/rebuild.ts', 'nope');
     expect(unknown.status).toBe(64);
     expect(unknown.stderr).toContain("unknown read model 'nope'; known: register");
