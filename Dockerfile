@@ -32,7 +32,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY data/demo ./data/demo
-RUN mkdir -p /data && chown node:node /data
+# The log names who recorded what and the tokens are secrets: the volume is the node user's alone.
+RUN mkdir -p /data && chown node:node /data && chmod 700 /data
 USER node
 VOLUME /data
 EXPOSE 3000

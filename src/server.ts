@@ -9,11 +9,12 @@ import { registerModel } from '../projections/register/projection.js';
 import { openDocumentStore } from './read-models/open.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { DataDirInUseError, lockDataDir, type DataDirLock } from './data-dir/lock.js';
+import { makeFilesPrivate, privateDataDir, type Tightened } from './data-dir/private-files.js';
 import { EventStoreError } from './event-store/errors.js';
 import { openEventStore } from './event-store/open.js';
 import type { EventStore } from './event-store/port.js';
 import { loggerOptions } from './http/log-redaction.js';
-import { generatedTokens, parseApiTokens, TokenBook, TokenConfigError } from './http/tokens.js';
+import { generatedTokens, parseApiTokens, tokenNotice, TokenBook, TokenConfigError } from './http/tokens.js';
 
 /** The most a SIGTERM may take: requests in flight get their answers within it, or the process exits 1. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -29,15 +30,21 @@ const HEAP_GROWING_PERCENT = 50;
 /** The composition root: config -> logger -> store -> handler and read models -> app -> listen. */
 async function main(): Promise<void> {
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  // Before any file is made: the log, the read models and the tokens are this user's alone.
+  makeFilesPrivate();
   let config: Config;
   let tokens: TokenBook;
   let generated: ReturnType<typeof generatedTokens> | undefined;
   let lock: DataDirLock | undefined;
+  let tightened: Tightened[] = [];
   try {
     config = loadConfig();
     // One process per data directory, taken before any store opens. Only the memory store keeps
     // nothing there (its read models are in memory too).
-    if (config.EVENT_STORE !== 'memory') lock = lockDataDir(config.dataDir, 'server');
+    if (config.EVENT_STORE !== 'memory') {
+      lock = lockDataDir(config.dataDir, 'server');
+      tightened = privateDataDir(config.dataDir);
+    }
     if (config.API_TOKENS !== undefined) tokens = new TokenBook(parseApiTokens(config.API_TOKENS));
     else {
       generated = generatedTokens(config.dataDir);
@@ -55,6 +62,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = pino(loggerOptions(config.LOG_LEVEL));
+  if (tightened.length > 0) logger.warn({ files: tightened }, 'data files were readable by others; now by their owner only');
   // One set of instruments: the store counts appends into it, the app shows it at /metrics.
   const metrics = new LedgerMetrics();
   let store: EventStore;
@@ -76,14 +84,9 @@ async function main(): Promise<void> {
   const app = await buildApp({ store, logger, handler, register, tokens, metrics });
   const address = await app.listen({ port: config.PORT, host: config.HOST });
   logger.info({ address, store: config.EVENT_STORE, file: config.EVENT_STORE === 'sqlite' ? config.databaseFile : undefined }, 'agreement-ledger is listening');
-  if (generated) {
-    // Straight to the terminal, never through the logger: log files must not hold secrets.
-    const lines = generated.tokens.map((token) => `  ${token.role.padEnd(8)} Authorization: Bearer ${token.secret}`);
-    process.stderr.write(
-      `\nagreement-ledger at ${address} (API docs: ${address}/documentation)\n` +
-        `API_TOKENS is not set; ${generated.created ? 'generated' : 'using'} tokens kept in ${generated.file}:\n${lines.join('\n')}\n\n`,
-    );
-  }
+  // Never through the logger, and the secrets themselves only to a terminal: stderr that is a
+  // file or a pipe ends up in log files and `docker logs`, which must not hold them.
+  if (generated) process.stderr.write(tokenNotice(generated, address, process.stderr.isTTY === true));
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -68,8 +68,21 @@ export function generatedTokens(dataDir: string): { tokens: Array<Principal & { 
     // The same rules as API_TOKENS: a hand-edited file cannot bring in a short secret or a made-up role.
     return { tokens: parseApiTokens(text.join(',')), file, created: false };
   }
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const tokens = ROLES.map((role) => ({ name: role, role, secret: randomBytes(24).toString('base64url') }));
   writeFileSync(file, `${JSON.stringify(tokens, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   return { tokens, file, created: true };
+}
+
+/**
+ * What the server prints about generated tokens. The secrets only when `terminal` (stderr is a
+ * TTY, seen by the person who started it); otherwise where they are and how to read them, since
+ * redirected output ends up in log files and `docker logs`.
+ */
+export function tokenNotice(generated: { tokens: Array<Principal & { secret: string }>; file: string; created: boolean }, address: string, terminal: boolean): string {
+  const kept = `API_TOKENS is not set; ${generated.created ? 'generated' : 'using'} tokens kept in ${generated.file} (mode 0600)`;
+  const lines = terminal
+    ? [`${kept}:`, ...generated.tokens.map((token) => `  ${token.role.padEnd(8)} Authorization: Bearer ${token.secret}`)]
+    : [`${kept}.`, `They are not printed here because stderr is not a terminal; read them with: cat ${generated.file}`];
+  return `\nagreement-ledger at ${address} (API docs: ${address}/documentation)\n${lines.join('\n')}\n\n`;
 }

@@ -19,13 +19,14 @@ describe('npm start on an empty data directory', () => {
     expect(first.logs.some((line) => line.includes('"demo data loaded"'))).toBe(true);
     expect(first.logs.some((line) => line.includes('demo data step refused'))).toBe(false);
     // No API_TOKENS: tokens were generated into the data directory, readable by the owner only,
-    // printed once to the terminal and never into the JSON log.
+    // never written into the JSON log, and not printed when stderr is not a terminal (a pipe here).
     const tokenFile = join(dataDir, 'api-tokens.json');
     expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
     const tokens = JSON.parse(readFileSync(tokenFile, 'utf8')) as Array<{ role: string; secret: string }>;
     const viewer = tokens.find((token) => token.role === 'viewer')!;
     expect(first.logs.filter((line) => line.startsWith('{')).join('\n')).not.toContain(viewer.secret);
-    expect(first.logs.join('\n')).toContain(`Authorization: Bearer ${viewer.secret}`);
+    expect(first.logs.join('\n')).not.toContain(viewer.secret);
+    expect(first.logs.join('\n')).toContain(`read them with: cat ${tokenFile}`);
     const register = await fetch(`${first.url}/agreements?limit=200`, { headers: { authorization: `Bearer ${viewer.secret}` } });
     expect(((await register.json()) as { total: number }).total).toBe(dataset.agreements.length);
     expect(await stop(first.child)).toBe(0);
