@@ -102,7 +102,7 @@ export async function buildApp({ store, logger, handler, register, tokens, metri
   await app.register(auditRoutes({ store, handler }));
   await app.register(projectionRoutes(store, [register as unknown as Projector<unknown>]));
   await app.register(dashboardRoutes(store, register, () => new Date().toISOString().slice(0, 10)));
-  await app.register(liveRoutes(store, register));
+  await app.register(liveRoutes({ store, register, handler }));
   await app.register(globalLogRoutes(store));
   return app;
 }

@@ -1,47 +1,9 @@
-import { request, type IncomingMessage } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startApp, TOKENS } from './fixture.js';
+import { connect as connectAs } from './live-client.js';
 
 type App = Awaited<ReturnType<typeof startApp>>;
-interface Received { id: number; event: string; data: { agreementId: string; step?: string; position: number } }
-
-/** A real HTTP client for text/event-stream: collects events until told to stop. */
-function connect(url: string, headers: Record<string, string> = {}) {
-  const received: Received[] = [];
-  let response: IncomingMessage | undefined;
-  const target = new URL(url);
-  const ready = new Promise<void>((resolve, reject) => {
-    const req = request({ host: target.hostname, port: target.port, path: `${target.pathname}${target.search}`, headers: { authorization: `Bearer ${TOKENS.viewer}`, ...headers } }, (res) => {
-      response = res;
-      let buffer = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buffer += chunk;
-        const blocks = buffer.split('\n\n');
-        buffer = blocks.pop()!;
-        for (const block of blocks) {
-          const fields = Object.fromEntries(block.split('\n').filter((line) => !line.startsWith(':')).map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]));
-          if (fields.id) received.push({ id: Number(fields.id), event: fields.event!, data: JSON.parse(fields.data!) });
-        }
-      });
-      // The first comment line says the stream is open.
-      res.once('data', () => resolve());
-    });
-    req.on('error', reject);
-    req.end();
-  });
-  return {
-    received,
-    ready,
-    response: () => response,
-    until: async (count: number) => {
-      const deadline = Date.now() + 5000;
-      while (received.length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-      return received;
-    },
-    close: () => response?.destroy(),
-  };
-}
+const connect = (url: string, headers: Record<string, string> = {}) => connectAs(url, TOKENS.viewer, headers);
 
 describe('GET /events/live', () => {
   let t: App;

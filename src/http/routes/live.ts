@@ -1,13 +1,20 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AgreementId, isStepEventType } from '../../../domain/agreement/index.js';
+import { AgreementId } from '../../../domain/agreement/index.js';
+import type { CommandHandler } from '../../application/handle-command.js';
 import type { RegisterProjector } from '../../application/register-projector.js';
 import type { EventStore, StoredEvent } from '../../event-store/port.js';
 import { READERS } from '../auth.js';
-import { storedEventView } from '../views.js';
+import { agreementIdOf, audienceOf, fullFrame, inFeed, ViewerFrames } from '../live-frames.js';
 
 const PREFIX = 'agreement-';
+
+export interface LiveRouteDeps {
+  store: EventStore;
+  register: RegisterProjector;
+  handler: CommandHandler;
+}
 const HEARTBEAT_MS = 15_000;
 /** On shutdown, how long a feed may take to flush its end before it is cut (a client that reads nothing never takes it). */
 const SHUTDOWN_GRACE_MS = 1000;
@@ -20,12 +27,16 @@ const LiveQuery = z.strictObject({
   lastEventId: z.coerce.number().int().min(0).optional(),
 });
 
-/**
- * GET /events/live: server-sent events, one per recorded step, correction or registration, with
- * the global position as the event id. A dashboard that reconnects with Last-Event-ID gets
- * exactly what it missed, from the log itself.
- */
-export const liveRoutes = (store: EventStore, register: RegisterProjector): FastifyPluginAsyncZod =>
+const DESCRIPTION = [
+  'Server-sent events; each `id` is the global position, and a client reconnecting with `Last-Event-ID` (or `?lastEventId=`) gets exactly what it missed, read from the log, in the same shapes.',
+  '',
+  'Officers and auditors: every registration, step, correction and withdrawal as `GET /events` shows it (`event` is its type; `data` has `agreementId`, `eventId`, `revision`, `position`, `data`, `recordedAt`, `recordedBy`, `commandId`, `correlationId`).',
+  '',
+  'Viewers: what the register and dashboards show, and nothing else. A registration (`event: AgreementRegistered`, `data`: `agreementId`, `eventId`, `position`, `data`); a step (`event` is its type, `data`: `agreementId`, `position`, `eventId`, `step`, `occurredOn`, `tentative`, and `body`, `location`, `party` when recorded), corrections applied, never one that has been withdrawn; a correction or a withdrawal as `event: agreement` with `data.agreement` the agreement as `GET /agreements/{id}` shows it. No metadata, reasons or earlier versions, whatever position a client resumes from.',
+].join('\n');
+
+/** GET /events/live: the log as it grows, to each role as much of it as that role may read elsewhere. */
+export const liveRoutes = ({ store, register, handler }: LiveRouteDeps): FastifyPluginAsyncZod =>
   async (app) => {
     // Open streams would keep the server from closing: end them first, then the server stops.
     const open = new Set<() => Promise<void>>();
@@ -37,7 +48,8 @@ export const liveRoutes = (store: EventStore, register: RegisterProjector): Fast
       config: { roles: READERS },
       schema: {
         tags: ['dashboard'],
-        summary: 'Every new step as it is recorded (text/event-stream), resumable with Last-Event-ID',
+        summary: 'The log as it grows (text/event-stream), resumable with Last-Event-ID; viewers get steps as the dashboards show them, no metadata',
+        description: DESCRIPTION,
         querystring: LiveQuery,
         headers: z.object({ 'last-event-id': z.string().regex(/^\d{1,15}$/, 'must be a global position').optional() }),
       },
@@ -46,14 +58,15 @@ export const liveRoutes = (store: EventStore, register: RegisterProjector): Fast
       const after = typeof header === 'string' ? Number(header) : (request.query.lastEventId ?? (await store.headPosition()));
       const { agreement, partner, kind } = request.query;
       const subscription = store.subscribe({ fromPosition: after + 1, streamPrefix: agreement ? `${PREFIX}${agreement}` : PREFIX });
+      const viewerFrames = audienceOf(request.principal!.role) === 'viewer' ? new ViewerFrames((id) => handler.load(id), false) : undefined;
 
       const registrationOf = (event: StoredEvent) =>
         event.type === 'AgreementRegistered'
           ? (event.data as { kind: string; parties: string[] })
-          : register.get(event.stream.slice(PREFIX.length))?.registration;
+          : register.get(agreementIdOf(event))?.registration;
       const wanted = (event: StoredEvent) => {
         if (agreement && event.stream !== `${PREFIX}${agreement}`) return false;
-        if (!isStepEventType(event.type) && !['AgreementRegistered', 'StepCorrected', 'StepWithdrawn'].includes(event.type)) return false;
+        if (!inFeed(event)) return false;
         if (!partner && !kind) return true;
         const registration = registrationOf(event);
         if (!registration) return false;
@@ -98,9 +111,10 @@ export const liveRoutes = (store: EventStore, register: RegisterProjector): Fast
         for await (const event of subscription) {
           if (raw.destroyed) break;
           if (!wanted(event)) continue;
-          const payload = { agreementId: event.stream.slice(PREFIX.length), ...storedEventView(event) };
+          const frame = viewerFrames ? await viewerFrames.frame(event) : fullFrame(event);
+          if (frame === undefined) continue;
           // Slow clients get backpressure, not an ever-growing buffer in this process.
-          if (!raw.write(`id: ${event.position}\nevent: ${event.type}\ndata: ${JSON.stringify(payload)}\n\n`)) await drainedOrClosed(raw);
+          if (!raw.write(frame)) await drainedOrClosed(raw);
         }
       } catch (error) {
         request.log.warn({ err: error }, 'live feed ended');

@@ -1,0 +1,104 @@
+import { isStepEventType, stepOf, type AgreementState, type RecordedStep } from '../../domain/agreement/index.js';
+import { datedStep } from '../../projections/register/projection.js';
+import { toRecorded } from '../application/handle-command.js';
+import type { StoredEvent } from '../event-store/port.js';
+import { BoundedMap } from '../util/bounded-map.js';
+import type { Role } from './tokens.js';
+import { agreementView, storedEventView } from './views.js';
+
+export const AGREEMENT_PREFIX = 'agreement-';
+
+/**
+ * Who a frame is shaped for. Officers and auditors read the whole log elsewhere (`GET /events`),
+ * so they get every event with its metadata; viewers get what the register and dashboards show.
+ */
+export type Audience = 'full' | 'viewer';
+export const audienceOf = (role: Role): Audience => (role === 'viewer' ? 'viewer' : 'full');
+
+const FEED_TYPES = new Set(['AgreementRegistered', 'StepCorrected', 'StepWithdrawn']);
+
+/** Whether an event belongs in the live feed at all (for some audience). */
+export const inFeed = (event: StoredEvent): boolean => FEED_TYPES.has(event.type) || isStepEventType(event.type);
+
+export const agreementIdOf = (event: StoredEvent): string => event.stream.slice(AGREEMENT_PREFIX.length);
+
+const frame = (position: number, name: string, payload: unknown) => `id: ${position}\nevent: ${name}\ndata: ${JSON.stringify(payload)}\n\n`;
+
+/** An officer's or auditor's frame: the event as `GET /events` shows it. */
+export function fullFrame(event: StoredEvent): string {
+  return frame(event.position, event.type, { agreementId: agreementIdOf(event), ...storedEventView(event) });
+}
+
+/** An agreement as it stands, at its stream revision (what `CommandHandler.load` answers). */
+export interface CurrentAgreement {
+  state: AgreementState;
+  revision: number;
+}
+
+interface Known {
+  revision: number;
+  /** Its corrected or withdrawn steps; any other step stands as recorded. */
+  changed: Map<string, RecordedStep>;
+}
+
+/**
+ * Viewers' frames. A registration as it was recorded; a step as the dashboards show it (the
+ * calendar's fields, corrections applied), never one that has been withdrawn; a correction or a
+ * withdrawal as an `agreement` frame carrying the agreement as `GET /agreements/{id}` shows it now.
+ * No metadata, no reasons, no earlier versions: nothing a viewer cannot read elsewhere.
+ *
+ * A step is shaped from the agreement as it stood when the feed looked, never from an older state,
+ * so a client resuming from an old position gets the history as it stands; what changes after
+ * that look comes as a later frame. `follows`: the caller passes every event of each agreement in
+ * order (the shared feed), so a step right after the last one looked at is as recorded; a catch-up
+ * looks again instead.
+ */
+export class ViewerFrames {
+  private readonly known = new BoundedMap<string, Known>(100_000, (known) => 1 + known.changed.size);
+
+  constructor(
+    private readonly load: (agreementId: string) => Promise<CurrentAgreement>,
+    private readonly follows: boolean,
+  ) {}
+
+  async frame(event: StoredEvent): Promise<string | undefined> {
+    const agreementId = agreementIdOf(event);
+    const { position, type } = event;
+    if (type === 'AgreementRegistered') {
+      // A first registration has no steps yet; any later one is looked at afresh.
+      if (event.revision === 0) this.known.set(agreementId, { revision: 0, changed: new Map() });
+      else this.known.delete(agreementId);
+      return frame(position, type, { agreementId, eventId: event.id, type, position, data: event.data });
+    }
+    if (isStepEventType(type)) {
+      const step = (await this.knownAt(agreementId, event.revision)).changed.get(event.id) ?? stepOf(toRecorded(event));
+      if (step.withdrawn) return undefined;
+      const { planned: _planned, ...shown } = datedStep(step);
+      return frame(position, type, { agreementId, position, type, ...shown });
+    }
+    if (type === 'StepCorrected' || type === 'StepWithdrawn') {
+      const current = await this.look(agreementId);
+      if (!current.state.registration) return undefined;
+      return frame(position, 'agreement', { agreementId, position, agreement: agreementView(current.state, current.revision) });
+    }
+    return undefined;
+  }
+
+  private async knownAt(agreementId: string, revision: number): Promise<Known> {
+    const known = this.known.get(agreementId);
+    if (known && known.revision >= revision) return known;
+    if (known && this.follows && known.revision === revision - 1) {
+      known.revision = revision;
+      return known;
+    }
+    await this.look(agreementId);
+    return this.known.get(agreementId) ?? { revision, changed: new Map() };
+  }
+
+  private async look(agreementId: string): Promise<CurrentAgreement> {
+    const current = await this.load(agreementId);
+    const changed = new Map(current.state.steps.filter((step) => step.withdrawn || step.corrections.length > 0).map((step) => [step.eventId, step]));
+    this.known.set(agreementId, { revision: current.revision, changed });
+    return current;
+  }
+}
