@@ -70,3 +70,34 @@ export class ImportRefusedError extends EventStoreError {
     super('IMPORT_REFUSED', `event ${eventId}: ${reason}`);
   }
 }
+
+/**
+ * A stored event that is not what was appended: its hash does not chain, its JSON does not parse,
+ * its revision is out of sequence. Only its stream is refused; the rest of the log serves on.
+ */
+export class IntegrityError extends EventStoreError {
+  constructor(
+    readonly stream: string,
+    readonly position: number,
+    readonly revision: number,
+    readonly eventId: string,
+    readonly reason: string,
+  ) {
+    super('INTEGRITY_BROKEN', `${stream}: the event at position ${position} (revision ${revision}, event ${eventId}) is not what was appended: ${reason}`);
+  }
+}
+
+/** Part of the database file cannot be read (SQLite: SQLITE_CORRUPT): `where` names what it held, as far as the store can tell. */
+export class StoreCorruptError extends EventStoreError {
+  readonly stream: string | undefined;
+  readonly position: number | undefined;
+  readonly revision: number | undefined;
+
+  constructor(where: string, at: { stream?: string; position?: number; revision?: number } = {}, options?: { cause?: unknown }) {
+    super('STORE_CORRUPT', `the database page holding ${where} cannot be read: the file is damaged`);
+    this.stream = at.stream;
+    this.position = at.position;
+    this.revision = at.revision;
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
