@@ -35,6 +35,8 @@ export interface AppDependencies {
   metrics?: LedgerMetrics;
   /** Failed authentications allowed per client address (see auth-throttle.ts). Default: AUTH_THROTTLE_DEFAULTS. */
   authThrottle?: AuthThrottleOptions;
+  /** Proxies (addresses, CIDR ranges) whose X-Forwarded-For names the client; default none. */
+  trustProxy?: readonly string[] | undefined;
 }
 
 /** Request bodies above this are refused with 413 (one step is a few hundred bytes). */
@@ -46,11 +48,14 @@ export const REQUEST_TIMEOUT_MS = 10_000;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
 /** Builds the HTTP application. It never listens: server.ts does, tests use `app.inject`. */
-export async function buildApp({ store, logger, handler, register, tokens, metrics = new LedgerMetrics(), authThrottle }: AppDependencies): Promise<FastifyInstance> {
+export async function buildApp({ store, logger, handler, register, tokens, metrics = new LedgerMetrics(), authThrottle, trustProxy }: AppDependencies): Promise<FastifyInstance> {
   const requestLog = new RequestLogController();
   const app = Fastify({
     loggerInstance: logger,
     logController: requestLog,
+    // request.ip, which failed authentications are counted by, is the client's only through a
+    // proxy named here; believing X-Forwarded-For from anyone would let a guesser pick its address.
+    trustProxy: trustProxy ? [...trustProxy] : false,
     bodyLimit: BODY_LIMIT_BYTES,
     // Without it (Fastify's default is none) a client that sends headers and part of a body, then
     // stalls or trickles, holds its connection forever. A whole request is at most 64 KiB, so 10 s

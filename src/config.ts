@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -28,7 +29,21 @@ const ConfigSchema = z.object({
   DEMO_DATA: booleanFlag.default(true),
   /** "name:role:secret,..."; unset: tokens are generated once per data directory (see src/http/tokens.ts). */
   API_TOKENS: z.string().optional(),
+  /** Proxies whose X-Forwarded-For is believed: the client address that auth throttling counts by. */
+  TRUST_PROXY: z
+    .string()
+    .transform((value) => value.split(',').map((entry) => entry.trim()).filter((entry) => entry.length > 0))
+    .refine((entries) => entries.length > 0 && entries.every(isAddressOrRange), { error: 'must be IP addresses or CIDR ranges, comma-separated (e.g. 172.16.0.0/12,127.0.0.1)' })
+    .optional(),
 });
+
+/** `10.0.0.5`, `10.0.0.0/8`, `::1`, `fd00::/8`: an address, or a range of them. */
+function isAddressOrRange(entry: string): boolean {
+  const [address = '', bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}
 
 export type Config = z.infer<typeof ConfigSchema> & { dataDir: string; databaseFile: string };
 

@@ -19,7 +19,7 @@ afterEach(async () => {
 });
 
 /** The app with the throttle's defaults and a clock the test moves; every log line captured. */
-async function start() {
+async function start({ trustProxy }: { trustProxy?: string[] } = {}) {
   const clock = { now: 1_700_000_000_000 };
   const logs: string[] = [];
   const logger = pino(loggerOptions('info'), new Writable({ write: (chunk, _encoding, done) => (logs.push(chunk.toString()), done()) }));
@@ -27,7 +27,7 @@ async function start() {
   const register = new Projector(store, new MemoryDocumentStore(), registerModel, logger);
   register.start();
   const tokens = new TokenBook([{ name: 'alice', role: 'officer', secret: OFFICER }]);
-  const app = await buildApp({ store, logger, handler: new CommandHandler(store), register, tokens, authThrottle: { now: () => clock.now } });
+  const app = await buildApp({ store, logger, handler: new CommandHandler(store), register, tokens, authThrottle: { now: () => clock.now }, trustProxy });
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -36,9 +36,9 @@ async function start() {
     await register.stop();
   };
   cleanups.push(close);
-  const request = (token: string, remoteAddress = '203.0.113.7') =>
-    app.inject({ method: 'GET', url: '/agreements', remoteAddress, headers: { authorization: `Bearer ${token}` } });
-  const guess = (n: number, remoteAddress?: string) => request(`guess-${n.toString().padStart(20, '0')}`, remoteAddress);
+  const request = (token: string, remoteAddress = '203.0.113.7', forwardedFor?: string) =>
+    app.inject({ method: 'GET', url: '/agreements', remoteAddress, headers: { authorization: `Bearer ${token}`, ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}) } });
+  const guess = (n: number, remoteAddress?: string, forwardedFor?: string) => request(`guess-${n.toString().padStart(20, '0')}`, remoteAddress, forwardedFor);
   return { app, clock, logs, request, guess, close };
 }
 
@@ -96,6 +96,17 @@ describe('failed authentication, per client address', () => {
     expect((await t.request(OFFICER, '127.0.0.1')).statusCode).toBe(429);
     expect(await officer()).toBe(200);
     expect(connections).toBe(1);
+  });
+
+  it('counts clients behind a trusted proxy by their forwarded address, and nobody else by what they claim', async () => {
+    const t = await start({ trustProxy: ['10.0.0.0/8'] });
+    for (let n = 0; n < 11; n++) await t.guess(n, '10.0.0.5', '203.0.113.7');
+    expect((await t.guess(11, '10.0.0.5', '203.0.113.7')).statusCode).toBe(429);
+    // Another client through the same proxy is not affected.
+    expect((await t.request(OFFICER, '10.0.0.5', '198.51.100.1')).statusCode).toBe(200);
+    // A client that is not a trusted proxy cannot pick a new address for each guess.
+    for (let n = 0; n < 11; n++) await t.guess(n, '192.0.2.9', `198.51.100.${n + 10}`);
+    expect((await t.guess(11, '192.0.2.9', '198.51.100.99')).statusCode).toBe(429);
   });
 
   it('logs 1,000 bad guesses in a few lines: one summary for the address and window, none per request', async () => {
