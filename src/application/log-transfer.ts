@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import { importsAtomically } from '../event-store/import-plan.js';
 import type { EventStore, ImportedEvent, JsonObject } from '../event-store/port.js';
 
 /**
@@ -69,31 +70,34 @@ export class ImportFileError extends Error {
 }
 
 /**
- * Reads an export line by line and hands it to the store in batches. The store checks every event
- * (hash chain, revision order, ids already held); this checks the file's shape and completeness.
- * Refuses a non-empty store unless merging. A file cut short is found at its end: the batches
- * before it are in, and running the import again with `merge` after fixing the file completes it
- * without duplicating anything.
+ * Reads an export line by line and hands it to the store in batches, all of them as one import:
+ * the store checks every event (hash chain, revision order, ids already held), this checks the
+ * file's shape and completeness, and a refusal from either (a bad event in the middle, a file cut
+ * short, found only at its end) or a kill half-way leaves the store exactly as it was. Refuses a
+ * non-empty store unless merging. Memory holds one batch, whatever the file's size.
  */
 export async function importLog(store: EventStore, input: Readable, options: ImportOptions): Promise<ImportReport> {
-  if (!store.importEvents) throw new ImportFileError(0, `the ${(await store.health()).adapter} store cannot import a log: it assigns recording times itself`);
+  const adapter = async () => (await store.health()).adapter;
+  if (!store.importEvents) throw new ImportFileError(0, `the ${await adapter()} store cannot import a log: it assigns recording times itself`);
+  if (!importsAtomically(store)) throw new ImportFileError(0, `the ${await adapter()} store cannot take an import as one change`);
   if (!options.merge && (await store.headPosition()) > 0) {
     throw new ImportFileError(0, 'the store is not empty: importing would mix two histories. Import into an empty data directory, or pass --merge to add only the events it does not hold');
   }
-  const batchSize = options.batchSize ?? 1000;
+  let declared = 0;
+  const result = await store.importAll(fileBatches(input, options.batchSize ?? 1000, options.onProgress, (events) => (declared = events)));
+  return { imported: result.imported, skipped: result.skipped, declared };
+}
+
+/**
+ * The export's events in batches; throws (which undoes the whole import) on a line that is not
+ * part of an export, and, after the last batch, if the trailer is missing or counts otherwise.
+ */
+async function* fileBatches(input: Readable, batchSize: number, onProgress: TransferProgress | undefined, onTrailer: (events: number) => void): AsyncGenerator<ImportedEvent[]> {
   let lineNumber = 0;
   let header: ExportHeader | undefined;
   let trailer: { events: number } | undefined;
   let batch: ImportedEvent[] = [];
-  const report: ImportReport = { imported: 0, skipped: 0, declared: 0 };
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const result = await store.importEvents!(batch);
-    report.imported += result.imported;
-    report.skipped += result.skipped;
-    batch = [];
-    options.onProgress?.(report.imported + report.skipped, lineNumber);
-  };
+  let read = 0;
   for await (const line of createInterface({ input, crlfDelay: Infinity })) {
     lineNumber++;
     if (line.trim() === '') continue;
@@ -114,16 +118,20 @@ export async function importLog(store: EventStore, input: Readable, options: Imp
       continue;
     }
     batch.push(readEvent(value, lineNumber));
-    if (batch.length >= batchSize) await flush();
+    read++;
+    if (batch.length >= batchSize) {
+      yield batch;
+      batch = [];
+      onProgress?.(read, lineNumber);
+    }
   }
-  await flush();
+  if (batch.length > 0) yield batch;
+  onProgress?.(read, lineNumber);
+  // Still inside the store's transaction: throwing here undoes every batch.
   if (!header) throw new ImportFileError(0, 'the file is empty');
   if (!trailer) throw new ImportFileError(lineNumber, 'the file ends without its trailer line: it was cut short');
-  report.declared = trailer.events;
-  if (trailer.events !== report.imported + report.skipped) {
-    throw new ImportFileError(lineNumber, `the trailer declares ${trailer.events} events but the file holds ${report.imported + report.skipped}`);
-  }
-  return report;
+  if (trailer.events !== read) throw new ImportFileError(lineNumber, `the trailer declares ${trailer.events} events but the file holds ${read}`);
+  onTrailer(trailer.events);
 }
 
 function readHeader(value: unknown, line: number): ExportHeader {

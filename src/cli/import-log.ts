@@ -48,6 +48,8 @@ try {
 } catch (error) {
   const usage = error instanceof ConfigError || error instanceof UsageError;
   const refused = error instanceof ImportFileError || error instanceof ImportRefusedError || (error as { code?: string }).code === 'INVALID_APPEND' || (error as { code?: string }).code === 'EVENT_TOO_LARGE';
-  process.stderr.write(`${usage || refused ? `refused: ${(error as Error).message}` : (error as Error).stack}\n`);
+  // An import is one transaction: whatever stopped it, the store is as it was before.
+  const message = usage ? `refused: ${(error as Error).message}` : refused ? `refused: ${(error as Error).message}; nothing was imported` : (error as Error).stack;
+  process.stderr.write(`${message}\n`);
   process.exit(usage ? 64 : refused ? 65 : 1);
 }

@@ -1,6 +1,6 @@
 import { ImportRefusedError } from './errors.js';
 import { GENESIS_HASH, hashMatches } from './hash-chain.js';
-import type { ImportedEvent, StoredEvent } from './port.js';
+import type { ImportedEvent, ImportResult, StoredEvent } from './port.js';
 import { prepareEvents, validateStreamName, type PreparedEvent } from './validation.js';
 
 /** What planning an import needs to know of the store it goes into. */
@@ -62,4 +62,17 @@ export function planImport(view: ImportView, events: ImportedEvent[]): { rows: I
     rows.push({ id: event.id, stream: event.stream, revision: event.revision, type: event.type, dataJson, metadataJson, data, metadata, recordedAt: event.recordedAt, hash });
   });
   return { rows, skipped };
+}
+
+/**
+ * A store that takes a whole import as one change, batch after batch as they are read, so that
+ * an import refused or killed half-way leaves the store exactly as it was. Not on the port:
+ * only adapters that can import offer it (the SQLite and in-memory ones).
+ */
+export interface AtomicImporter {
+  importAll(batches: AsyncIterable<ImportedEvent[]> | Iterable<ImportedEvent[]>): Promise<ImportResult>;
+}
+
+export function importsAtomically(store: object): store is AtomicImporter {
+  return typeof (store as Partial<AtomicImporter>).importAll === 'function';
 }

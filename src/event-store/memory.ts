@@ -1,7 +1,7 @@
 import { planAppend, type AppendView } from './append-plan.js';
-import { StoreClosedError } from './errors.js';
+import { StoreClosedError, StoreUnavailableError } from './errors.js';
 import { chainedHash, GENESIS_HASH } from './hash-chain.js';
-import { planImport } from './import-plan.js';
+import { planImport, type AtomicImporter, type ImportRow } from './import-plan.js';
 import type {
   AppendResult, EventStore, EventToAppend, ExpectedRevision, ImportedEvent, ImportResult, ReadAllOptions, ReadStreamOptions, StoreHealth,
   StoredEvent, StreamRevision, SubscribeOptions, Subscription,
@@ -13,7 +13,7 @@ import { prepareEvents, validateExpectedRevision, validateStreamName } from './v
  * The in-memory adapter: same contract as the durable ones, for fast unit tests only.
  * Events are stored frozen and handed out as copies, so callers can never change the log.
  */
-export class MemoryEventStore implements EventStore {
+export class MemoryEventStore implements EventStore, AtomicImporter {
   readonly densePositions = true;
   private readonly log: StoredEvent[] = [];
   private readonly streams = new Map<string, StoredEvent[]>();
@@ -66,16 +66,41 @@ export class MemoryEventStore implements EventStore {
     return { nextRevision: last.revision, position: last.position, events: stored.map(copy), idempotentReplay: false };
   }
 
-  async importEvents(events: ImportedEvent[]): Promise<ImportResult> {
+  importEvents(events: ImportedEvent[]): Promise<ImportResult> {
+    return this.importAll([events]);
+  }
+
+  /**
+   * Plans every batch against the log and the batches before it, and stores nothing until the
+   * last one is planned: a batch refused (or a source that throws) leaves the log as it was.
+   */
+  async importAll(batches: AsyncIterable<ImportedEvent[]> | Iterable<ImportedEvent[]>): Promise<ImportResult> {
     this.assertOpen();
-    const plan = planImport({
-      streamHead: (stream) => {
-        const last = this.streams.get(stream)?.at(-1);
-        return last && { revision: last.revision, hash: last.hash };
-      },
-      findEvent: (id) => this.byId.get(id),
-    }, events);
-    for (const row of plan.rows) {
+    const length = this.log.length;
+    const staged: ImportRow[] = [];
+    const heads = new Map<string, { revision: number; hash: string }>();
+    const ids = new Map<string, ImportRow>();
+    let skipped = 0;
+    for await (const events of batches) {
+      this.assertOpen();
+      const plan = planImport({
+        streamHead: (stream) => {
+          const last = heads.get(stream) ?? this.streams.get(stream)?.at(-1);
+          return last && { revision: last.revision, hash: last.hash };
+        },
+        findEvent: (id) => ids.get(id) ?? this.byId.get(id),
+      }, events);
+      for (const row of plan.rows) {
+        staged.push(row);
+        heads.set(row.stream, row);
+        ids.set(row.id, row);
+      }
+      skipped += plan.skipped;
+    }
+    this.assertOpen();
+    // The plan holds for the log it was made against only.
+    if (this.log.length !== length) throw new StoreUnavailableError('events were appended while the import ran; nothing was imported');
+    for (const row of staged) {
       const { dataJson: _data, metadataJson: _metadata, ...event } = row;
       const stored = deepFreeze({ ...event, position: this.log.length + 1 });
       this.log.push(stored);
@@ -84,8 +109,8 @@ export class MemoryEventStore implements EventStore {
       stream.push(stored);
       this.byId.set(stored.id, stored);
     }
-    if (plan.rows.length > 0) this.signal.notify();
-    return { imported: plan.rows.length, skipped: plan.skipped };
+    if (staged.length > 0) this.signal.notify();
+    return { imported: staged.length, skipped };
   }
 
   async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncGenerator<StoredEvent> {

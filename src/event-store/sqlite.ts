@@ -9,9 +9,10 @@ import type {
 } from './port.js';
 import { BoundedMap } from '../util/bounded-map.js';
 import { chainedHash, GENESIS_HASH } from './hash-chain.js';
-import { planImport, type ImportView } from './import-plan.js';
+import type { AtomicImporter } from './import-plan.js';
 import { CatchUpSubscription, CommitSignal, PAGE_SIZE, readAllInPages } from './reading.js';
 import { Checkpointer } from './sqlite-checkpointer.js';
+import { importInOneTransaction } from './sqlite-import.js';
 import { CHECKPOINT_EVERY_FRAMES, CHECKPOINT_IDLE_MS, CHECKPOINT_INTERVAL_MS, estimatedFrames, SequentialWriter, TOP_UP_AFTER_WAL_FRAMES } from './sqlite-pacing.js';
 import { configureConnection, migrate, prepareStatements, leanRowToEvent, rowToEvent, type EventRow, type LeanRow, type Statements, type Synchronous } from './sqlite-schema.js';
 import { prepareEvents, validateExpectedRevision, validateStreamName, type PreparedEvent } from './validation.js';
@@ -37,7 +38,7 @@ type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown 
  * arrives while the event loop is busy joins the next transaction, each checked against its own
  * expected revision inside a savepoint, and each acknowledged only after that transaction committed.
  */
-export class SqliteEventStore implements EventStore {
+export class SqliteEventStore implements EventStore, AtomicImporter {
   readonly densePositions = true;
   private readonly db: Database.Database;
   private readonly signal = new CommitSignal();
@@ -48,6 +49,8 @@ export class SqliteEventStore implements EventStore {
   private readonly sequential = new SequentialWriter();
   private closed = false;
   private lastCommitError: string | undefined;
+  /** While an import's transaction is open, appends wait: on this connection they would join it. */
+  private importing = false;
   /**
    * The worker's checkpoint races the writer, so under steady writes the WAL is never fully copied
    * when a commit starts, and SQLite only restarts the WAL at such a moment. Once the worker has
@@ -115,6 +118,7 @@ export class SqliteEventStore implements EventStore {
   /** One transaction for everything queued since the last flush: one fsync for many writers. */
   private readonly flush = (): void => {
     this.flushScheduled = false;
+    if (this.importing) return;
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
@@ -209,32 +213,31 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  /**
-   * One IMMEDIATE transaction for the batch, run synchronously: no queued append can interleave,
-   * and a refused batch writes nothing.
-   */
-  async importEvents(events: ImportedEvent[]): Promise<ImportResult> {
+  /** A batch as one import: all of it or nothing. */
+  importEvents(events: ImportedEvent[]): Promise<ImportResult> {
+    return this.importAll([events]);
+  }
+
+  /** A whole import in one transaction (see importInOneTransaction); appends queued meanwhile commit after it. */
+  async importAll(batches: AsyncIterable<ImportedEvent[]> | Iterable<ImportedEvent[]>): Promise<ImportResult> {
     this.assertOpen();
+    if (this.importing) throw new StoreUnavailableError('another import is running');
     this.flush();
-    const view: ImportView = {
-      streamHead: (stream) => this.stmt.streamHead.get(stream) as { revision: number; hash: string } | undefined,
-      findEvent: (id) => this.stmt.findWithHash.get(id) as { stream: string; revision: number; hash: string } | undefined,
-    };
-    const write = this.db.transaction(() => {
-      const plan = planImport(view, events);
-      for (const row of plan.rows) {
-        this.stmt.insert.run(row.id, row.stream, row.revision, row.type, row.dataJson, row.metadataJson, row.recordedAt, row.hash);
-      }
-      return plan;
-    });
-    const plan = write.immediate();
-    for (const row of plan.rows) this.lastHashes.delete(row.stream);
-    if (plan.rows.length > 0) {
+    this.importing = true;
+    let written: Awaited<ReturnType<typeof importInOneTransaction>> | undefined;
+    try {
+      written = await importInOneTransaction(this.db, this.stmt, batches, () => this.assertOpen());
+    } finally {
+      this.importing = false;
+      if (written) for (const stream of written.streams) this.lastHashes.delete(stream);
+      if (this.queue.length > 0 && !this.closed) this.flush();
+    }
+    if (written.imported > 0) {
       this.ownCommits++;
       this.signal.notify();
-      this.checkpointer.noteCommit(estimatedFrames(plan.rows) + 1);
+      this.checkpointer.noteCommit(written.frames + 1);
     }
-    return { imported: plan.rows.length, skipped: plan.skipped };
+    return { imported: written.imported, skipped: written.skipped };
   }
 
   async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncGenerator<StoredEvent> {
