@@ -8,7 +8,7 @@ import { LedgerMetrics } from './application/metrics.js';
 import type { Projector } from './application/projector.js';
 import type { RegisterProjector } from './application/register-projector.js';
 import type { EventStore } from './event-store/port.js';
-import { registerAuth } from './http/auth.js';
+import { AUDIT_READERS, registerAuth } from './http/auth.js';
 import { AuthThrottle, type AuthThrottleOptions } from './http/auth-throttle.js';
 import { fastValidatorCompiler } from './http/fast-validation.js';
 import { registerProblemHandlers, sendFrameworkProblem } from './http/problem.js';
@@ -86,7 +86,7 @@ export async function buildApp({ store, logger, handler, register, tokens, metri
   app.setValidatorCompiler(fastValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
-  await registerSecurityHeaders(app);
+  registerSecurityHeaders(app, AUDIT_READERS);
   registerAuth(app, tokens, new AuthThrottle(logger, authThrottle), requestLog);
   registerRequestMetrics(app, metrics);
   metrics.watch(store, [register as unknown as Projector<unknown>]);

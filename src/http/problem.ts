@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { problemFor } from './errors.js';
+import { BARE_SECURITY_HEADERS } from './security-headers.js';
 
 /** RFC 9457 problem details, with our stable `code`; the request id is added when sent. */
 export interface Problem {
@@ -39,9 +40,11 @@ export function registerProblemHandlers(app: FastifyInstance): void {
 /**
  * Errors Fastify raises before any route runs (a malformed percent-encoding, a path parameter
  * longer than the router takes) are problems too: its default answer is plain JSON without a code.
+ * No hook has run for them, so the security headers are set here.
  */
 export function sendFrameworkProblem(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
   const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  reply.headers(BARE_SECURITY_HEADERS);
   sendProblem(reply, { title: titleFor(status), status, code: fastifyCode(error.code), detail: error.message });
 }
 
