@@ -11,6 +11,7 @@ import type { EventStore } from './event-store/port.js';
 import { AUDIT_READERS, registerAuth } from './http/auth.js';
 import { AuthThrottle, type AuthThrottleOptions } from './http/auth-throttle.js';
 import { fastValidatorCompiler } from './http/fast-validation.js';
+import { registerJsonBody } from './http/json-body.js';
 import { registerProblemHandlers, sendFrameworkProblem } from './http/problem.js';
 import { DOCUMENTATION_CSP, registerSecurityHeaders } from './http/security-headers.js';
 import { agreementRoutes } from './http/routes/agreements.js';
@@ -82,6 +83,8 @@ export async function buildApp({ store, logger, handler, register, tokens, metri
   app.server.headersTimeout = REQUEST_TIMEOUT_MS;
   // JSON only: anything else is 415, not a string for the validator to puzzle over.
   app.removeContentTypeParser('text/plain');
+  // UTF-8 only, no content codings, no duplicate keys (see json-body.ts).
+  registerJsonBody(app);
   // zod's, with a shortcut for ids and other plain bounded strings (see fast-validation.ts).
   app.setValidatorCompiler(fastValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -4,6 +4,7 @@ import { InvalidCursorError } from '../../projections/register/queries.js';
 import { InvalidSpanCursorError } from '../read-models/document-store.js';
 import { DomainError } from '../../domain/shared/errors.js';
 import { EventStoreError, IntegrityError, StoreCorruptError, VersionConflictError } from '../event-store/errors.js';
+import { BodyRefusedError, JSON_MEDIA_TYPE } from './json-body.js';
 import type { Problem } from './problem.js';
 
 const DOMAIN_STATUS = { invalid: 400, not_found: 404, conflict: 409, rule: 422 } as const;
@@ -36,6 +37,12 @@ export function problemFor(error: FastifyError | Error, request: FastifyRequest)
     return conditional
       ? { status: 412, title: 'Precondition Failed', code: 'REVISION_MISMATCH', detail: `If-Match: the agreement is at revision ${String(error.actual)}, not ${String(error.expected)}`, extensions: { currentRevision: error.actual } }
       : { status: 409, title: 'Conflict', code: 'CONCURRENT_WRITES', detail: 'too many concurrent writes to this agreement; try again', extensions: {} };
+  }
+  if (error instanceof BodyRefusedError) return error.problem;
+  if ((error as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    const given = request.headers['content-type'];
+    const what = given === undefined ? 'none given' : JSON.stringify(given.length > 60 ? `${given.slice(0, 60)}...` : given);
+    return { status: 415, title: 'Unsupported Media Type', code: 'UNSUPPORTED_MEDIA_TYPE', detail: `Content-Type: ${what} is not accepted; the only allowed type is ${JSON_MEDIA_TYPE}`, extensions: { allowed: [JSON_MEDIA_TYPE] } };
   }
   if (error instanceof InvalidCursorError || error instanceof InvalidSpanCursorError) return { status: 400, title: 'Bad Request', code: 'INVALID_CURSOR', detail: error.message };
   if (error instanceof EventStoreError) {

@@ -10,10 +10,13 @@ export interface Problem {
   code: string;
   /** Members that say more about this kind of problem (e.g. currentState, allowedSteps). */
   extensions?: Record<string, unknown>;
+  /** Response headers the problem calls for (e.g. Accept-Encoding with a 415 for a content coding). */
+  headers?: Record<string, string>;
 }
 
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
-  const { extensions, ...core } = problem;
+  const { extensions, headers, ...core } = problem;
+  if (headers) reply.headers(headers);
   return reply
     .code(problem.status)
     .type('application/problem+json')

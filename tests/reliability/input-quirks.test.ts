@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp } from '../http/fixture.js';
 
@@ -14,6 +15,119 @@ beforeAll(async () => {
   expect(created.statusCode, created.body).toBe(201);
 });
 afterAll(async () => ledger?.close());
+
+const STEPS = `/agreements/${AGREEMENT}/steps`;
+const step = (extra = '') => `{"step":"meeting_held","occurredOn":"2021","body":"Joint Committee"${extra}}`;
+
+function post(body: string | Buffer, headers: Record<string, string> = {}) {
+  return ledger.as('officer', { method: 'POST', url: STEPS, payload: body, headers: { 'content-type': 'application/json', ...headers } });
+}
+
+/** What a refused write must leave as it was: the agreement's revision and its history. */
+async function footprint(): Promise<unknown> {
+  const read = await ledger.as('viewer', { method: 'GET', url: `/agreements/${AGREEMENT}` });
+  const history = await ledger.as('auditor', { method: 'GET', url: `/agreements/${AGREEMENT}/history` });
+  return { revision: read.json().revision, events: history.json().events.length, head: await ledger.store.headPosition() };
+}
+
+describe('request bodies', () => {
+  it('refuses a key that appears twice, at any depth and however it is spelled, naming it and its path, and records nothing', async () => {
+    const before = await footprint();
+    const cases = [
+      ['{"step":"meeting_held","step":"signed","occurredOn":"2021"}', 'body.step: key "step" appears twice'],
+      [step(',"body":"Council"'), 'body.body: key "body" appears twice'],
+      [step(',"alternativeDates":[{"occurredOn":"2020"},{"occurredOn":"2020","note":"x","occurredOn":"2019"}]'), 'body.alternativeDates.1.occurredOn: key "occurredOn" appears twice'],
+      ['{"step":"meeting_held","st\\u0065p":"signed","occurredOn":"2021"}', 'body.step: key "step" appears twice'],
+    ] as const;
+    for (const [body, detail] of cases) {
+      const refused = await post(body);
+      expect(refused.statusCode, body).toBe(400);
+      expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(refused.json(), body).toMatchObject({ status: 400, code: 'DUPLICATE_KEY', detail });
+    }
+    expect(await footprint()).toEqual(before);
+    // Equal keys in different objects are no duplicate.
+    const siblings = await post(step(',"alternativeDates":[{"occurredOn":"2020","note":"a"},{"occurredOn":"2019","note":"a"}]'));
+    expect(siblings.statusCode, siblings.body).toBe(201);
+  });
+
+  it('refuses keys that could change a prototype, as Fastify\'s own parser did', async () => {
+    const before = await footprint();
+    for (const [body, field] of [
+      [step(',"__proto__":{"admin":true}'), 'body.__proto__'],
+      [step(',"note":"x","alternativeDates":[{"constructor":{"prototype":{"admin":true}},"occurredOn":"2020"}]'), 'body.alternativeDates.0.constructor.prototype'],
+      [step(',"\\u005f_proto__":{}'), 'body.__proto__'],
+    ] as const) {
+      const refused = await post(body);
+      expect(refused.statusCode, body).toBe(400);
+      expect(refused.json(), body).toMatchObject({ code: 'FORBIDDEN_KEY', detail: expect.stringContaining(`${field}: key`) });
+    }
+    expect(await footprint()).toEqual(before);
+  });
+
+  it('reads UTF-8 only: another charset is 415 naming application/json; charset=utf-8, bytes that are not UTF-8 are 400', async () => {
+    const before = await footprint();
+    const note = step(',"note":"Sévérité"');
+    for (const [type, body] of [
+      ['application/json; charset=latin1', Buffer.from(note, 'latin1')],
+      ['application/json; charset=ISO-8859-1', Buffer.from(note, 'latin1')],
+      ['application/json; charset=utf-16', Buffer.from(note, 'utf16le')],
+      ['application/json;charset="UTF-16LE"', Buffer.from(note, 'utf16le')],
+      ['Application/JSON; Charset = windows-1252', Buffer.from(step(), 'latin1')],
+    ] as const) {
+      const refused = await post(body, { 'content-type': type });
+      expect(refused.statusCode, type).toBe(415);
+      expect(refused.json(), type).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', detail: expect.stringContaining('the only allowed type is application/json; charset=utf-8') });
+    }
+    const undeclared = await post(Buffer.from(note, 'latin1'));
+    expect(undeclared.statusCode).toBe(400);
+    expect(undeclared.json()).toMatchObject({ code: 'INVALID_UTF8', detail: expect.stringMatching(/^body: is not valid UTF-8/) });
+    expect(await footprint()).toEqual(before);
+    for (const type of ['application/json; charset=utf-8', 'application/json; charset=UTF-8', 'application/json; charset="utf-8"', 'application/json']) {
+      const accepted = await post(note, { 'content-type': type });
+      expect(accepted.statusCode, `${type}: ${accepted.body}`).toBe(201);
+    }
+    const history = await ledger.as('auditor', { method: 'GET', url: `/agreements/${AGREEMENT}/history` });
+    expect(history.json().events.at(-1).data.note).toBe('Sévérité');
+  });
+
+  it('refuses a byte order mark, naming the rule', async () => {
+    const before = await footprint();
+    for (const bom of [Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from([0xff, 0xfe])]) {
+      const refused = await post(Buffer.concat([bom, Buffer.from(step())]));
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json()).toMatchObject({ code: 'BYTE_ORDER_MARK', detail: expect.stringMatching(/^body: .*byte order mark/) });
+    }
+    expect(await footprint()).toEqual(before);
+  });
+
+  it('refuses every content coding but identity with 415 and Accept-Encoding: identity (RFC 9110 §15.5.16)', async () => {
+    const before = await footprint();
+    for (const [encoding, body] of [
+      ['gzip', gzipSync(step())],
+      ['gzip', Buffer.from(step())],
+      ['br', Buffer.from(step())],
+      ['identity, gzip', Buffer.from(step())],
+    ] as const) {
+      const refused = await post(body, { 'content-encoding': encoding });
+      expect(refused.statusCode, encoding).toBe(415);
+      expect(refused.headers['accept-encoding']).toBe('identity');
+      expect(refused.json(), encoding).toMatchObject({ code: 'UNSUPPORTED_CONTENT_ENCODING', detail: expect.stringContaining('the only allowed coding is identity') });
+    }
+    expect(await footprint()).toEqual(before);
+    expect((await post(step(), { 'content-encoding': 'identity' })).statusCode).toBe(201);
+  });
+
+  it('answers 415 for any other media type, saying that application/json is the one', async () => {
+    const before = await footprint();
+    for (const type of ['text/plain', 'application/xml', 'application/x-www-form-urlencoded', 'application/json-patch+json', undefined]) {
+      const refused = await ledger.as('officer', { method: 'POST', url: STEPS, payload: step(), headers: type === undefined ? {} : { 'content-type': type } });
+      expect(refused.statusCode, String(type)).toBe(415);
+      expect(refused.json(), String(type)).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', detail: expect.stringContaining('the only allowed type is application/json; charset=utf-8') });
+    }
+    expect(await footprint()).toEqual(before);
+  });
+});
 
 describe('security headers', () => {
   const API_HEADERS = {
