@@ -20,6 +20,19 @@ export const PartialDateText = z.string().superRefine((value, context) => {
   }
 });
 
+const DAY_FORM = /^\d{4}-\d{2}-\d{2}$/;
+
+/** One day of the calendar, YYYY-MM-DD, for parameters that take a day and nothing coarser. */
+export const DayText = z
+  .string()
+  .regex(DAY_FORM, 'must be a day, YYYY-MM-DD')
+  .superRefine((value, context) => {
+    // The form is reported above; the calendar is checked only for text of that form.
+    if (!DAY_FORM.test(value)) return;
+    const parsed = parsePartialDate(value);
+    if (!parsed.ok) context.addIssue({ code: 'custom', message: parsed.rule });
+  });
+
 const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 
 /** A source reference such as "004:1594" (seed file and line) or any citation text. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DayText } from '../../domain/agreement/events.js';
 import { comparePartialDates, parsePartialDate, partialDate } from '../../domain/shared/partial-date.js';
 
 describe('partial dates: exactly as precise as the source', () => {
@@ -54,5 +55,31 @@ describe('partial dates: exactly as precise as the source', () => {
       expect(comparePartialDates(year, partialDate(inside))).toBe('overlapping');
       expect(comparePartialDates(partialDate(inside), year)).toBe('overlapping');
     }
+  });
+});
+
+describe('a day: one day of the calendar and nothing coarser', () => {
+  it.each(['2020-02-29', '2000-02-29', '2021-12-31', '1900-01-01', '2199-12-31'])('takes %s', (day) => {
+    expect(DayText.safeParse(day).success).toBe(true);
+  });
+
+  it.each([
+    ['2020-13-45', '2020-13-45 is not a day of the calendar'],
+    ['2021-02-30', '2021-02-30 is not a day of the calendar'],
+    ['2021-02-29', '2021-02-29 is not a day of the calendar'],
+    ['2100-02-29', '2100-02-29 is not a day of the calendar'],
+    ['2021-04-31', '2021-04-31 is not a day of the calendar'],
+    ['2021-00-10', '2021-00-10 is not a day of the calendar'],
+    ['2021-01-00', '2021-01-00 is not a day of the calendar'],
+    ['1899-12-31', 'year 1899 is outside 1900-2199'],
+    ['2021-Q4', 'must be a day, YYYY-MM-DD'],
+    ['2021-03', 'must be a day, YYYY-MM-DD'],
+    [' 2021-03-01', 'must be a day, YYYY-MM-DD'],
+    ['2021-03-01/2021-03-02', 'must be a day, YYYY-MM-DD'],
+    ['2021-03-01T00:00:00Z', 'must be a day, YYYY-MM-DD'],
+  ])('refuses %j, saying why, once', (day, rule) => {
+    const parsed = DayText.safeParse(day);
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues.map((issue) => issue.message)).toEqual([rule]);
   });
 });

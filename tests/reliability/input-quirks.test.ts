@@ -129,6 +129,39 @@ describe('request bodies', () => {
   });
 });
 
+describe('date parameters', () => {
+  const notADay = (day: string) => `${day} is not a day of the calendar`;
+  it.each([
+    ['/dashboard/stalled?asOf=2020-13-45', 'asOf', notADay('2020-13-45')],
+    ['/dashboard/stalled?asOf=2021-02-30', 'asOf', notADay('2021-02-30')],
+    ['/dashboard/stalled?asOf=2100-02-29', 'asOf', notADay('2100-02-29')],
+    ['/dashboard/stalled?asOf=2021-Q4', 'asOf', 'must be a day, YYYY-MM-DD'],
+    ['/dashboard/stalled?asOf=2021-03-01T00:00:00Z', 'asOf', 'must be a day, YYYY-MM-DD'],
+    ['/dashboard/stalled?asOf=1850-01-01', 'asOf', 'year 1850 is outside 1900-2199'],
+    ['/dashboard/calendar?from=2021-Q5&to=2022', 'from', 'must be one of'],
+    ['/dashboard/calendar?from=2021&to=2021-02-30', 'to', notADay('2021-02-30')],
+    ['/dashboard/calendar?from=2021-13&to=2022', 'from', 'month 13 does not exist'],
+    ['/dashboard/pipeline?occurredBy=2021-H3', 'occurredBy', 'must be one of'],
+    ['/dashboard/pipeline?recordedAsOf=2021-02-30T00:00:00Z', 'recordedAsOf', 'must be an ISO 8601 timestamp'],
+    ['/agreements?occurredBy=2021-02-29/2021-03-01', 'occurredBy', notADay('2021-02-29')],
+    ['/agreements?recordedAsOf=2020-13-45T10:00:00Z', 'recordedAsOf', 'must be an ISO 8601 timestamp'],
+    [`/agreements/${AGREEMENT}/state?occurredBy=2020-13-45`, 'occurredBy', notADay('2020-13-45')],
+    [`/agreements/${AGREEMENT}/state?recordedAsOf=2021-06-31T12:00:00Z`, 'recordedAsOf', 'must be an ISO 8601 timestamp'],
+    [`/agreements/${AGREEMENT}/state?recordedAsOf=2021-06-30T24:00:00Z`, 'recordedAsOf', 'must be an ISO 8601 timestamp'],
+  ])('refuses %s with 400 naming %s and the rule', async (url, field, rule) => {
+    const answer = await ledger.as('auditor', { method: 'GET', url });
+    expect(answer.statusCode, answer.body).toBe(400);
+    expect(answer.json()).toMatchObject({ code: 'VALIDATION_FAILED', detail: expect.stringContaining(`querystring.${field}: ${rule}`) });
+  });
+
+  it('accepts the days the calendar has', async () => {
+    for (const url of ['/dashboard/stalled?asOf=2020-02-29', '/dashboard/stalled?asOf=2000-02-29', '/dashboard/stalled?asOf=2021-12-31', `/agreements/${AGREEMENT}/state?recordedAsOf=2028-02-29T23:59:59Z`]) {
+      const answer = await ledger.as('auditor', { method: 'GET', url });
+      expect(answer.statusCode, `${url}: ${answer.body}`).toBe(200);
+    }
+  });
+});
+
 describe('security headers', () => {
   const API_HEADERS = {
     'x-content-type-options': 'nosniff',

@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { PartialDateText } from '../../../domain/agreement/index.js';
+import { DayText, PartialDateText } from '../../../domain/agreement/index.js';
 import { partialDate } from '../../../domain/shared/partial-date.js';
 import { calendarItem } from '../../../projections/calendar/queries.js';
 import { durations } from '../../../projections/durations/queries.js';
@@ -19,7 +19,7 @@ import { caughtUp } from '../read-your-writes.js';
 import { ProblemView } from '../schemas/agreements.js';
 
 const MinPosition = { minPosition: z.coerce.number().int().min(0).optional() };
-const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a day, YYYY-MM-DD');
+const Day = DayText;
 const problems = (...statuses: number[]) => Object.fromEntries(statuses.map((status) => [status, ProblemView]));
 const Json = z.record(z.string(), z.unknown());
 const MAX_CALENDAR_OFFSET = 10_000;
