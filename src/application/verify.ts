@@ -1,60 +1,120 @@
-import { GENESIS_HASH, hashVersion } from '../event-store/hash-chain.js';
-import type { StoredEvent } from '../event-store/port.js';
+import { IntegrityError, StoreCorruptError } from '../event-store/errors.js';
+import { followChain, type ChainHead } from '../event-store/hash-chain.js';
+import type { EventStore, StoredEvent } from '../event-store/port.js';
+import type { DamagedEvent } from '../event-store/reading.js';
 
 export interface BrokenLink {
   position: number;
-  stream: string;
-  revision: number;
-  eventId: string;
+  /** Unknown only where the event's page cannot be read at all. */
+  stream?: string;
+  revision?: number;
+  eventId?: string;
   reason: string;
 }
 
 export interface VerifyReport {
   ok: boolean;
+  /** Places in the log examined, damaged ones included. */
   events: number;
   streams: number;
   /** The first event at which the log stops being what was appended. */
   brokenAt?: BrokenLink;
+  /** Every broken event in log order, up to `listed` of them. */
+  broken?: BrokenLink[];
+  /** How many events are broken in all. */
+  brokenCount?: number;
 }
 
 export interface VerifyOptions {
   /** The embedded store numbers positions without gaps, so a gap means a deleted event. */
   contiguousPositions?: boolean;
   onProgress?: (events: number, position: number) => void;
+  /** How many broken events the report lists (default 100); the count covers all of them. */
+  listed?: number;
 }
 
 /**
  * Recomputes every stream's hash chain over the log in global order, streaming (one hash per
- * stream in memory), and reports the first broken link: an edited event (its hash no longer
- * matches), a removed or reordered one (a revision or position out of sequence). A deleted last
- * event of the whole log leaves no trace in the chain; compare the head with one kept elsewhere.
+ * stream in memory), and reports every broken event: an edited one (its hash no longer matches), a
+ * removed or reordered one (a revision or position out of sequence), one the store cannot read
+ * (`DamagedEvent`). After a break the chain goes on from the event as stored, so one edit is one
+ * report. A deleted last event of the whole log leaves no trace in the chain; compare the head
+ * with one kept elsewhere.
  */
-export async function verifyEvents(events: AsyncIterable<StoredEvent>, options: VerifyOptions = {}): Promise<VerifyReport> {
-  const heads = new Map<string, { revision: number; hash: string; version: 1 | 2 }>();
+export async function verifyEvents(events: AsyncIterable<StoredEvent | DamagedEvent>, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const listed = options.listed ?? 100;
+  const heads = new Map<string, ChainHead>();
+  const broken: BrokenLink[] = [];
+  let brokenCount = 0;
   let count = 0;
   let lastPosition = 0;
-  const broken = (event: StoredEvent, reason: string): VerifyReport => ({
-    ok: false,
-    events: count,
-    streams: heads.size,
-    brokenAt: { position: event.position, stream: event.stream, revision: event.revision, eventId: event.id, reason },
-  });
-  for await (const event of events) {
-    if (options.contiguousPositions && event.position !== lastPosition + 1) {
-      return broken(event, `position ${event.position} follows ${lastPosition}: events between them are missing`);
-    }
-    if (event.position <= lastPosition) return broken(event, `position ${event.position} is not after ${lastPosition}`);
-    const head = heads.get(event.stream);
-    const expectedRevision = head ? head.revision + 1 : 0;
-    if (event.revision !== expectedRevision) {
-      return broken(event, `revision ${event.revision} where ${expectedRevision} was due: events are missing or out of order`);
-    }
-    const version = hashVersion(event, head?.hash ?? GENESIS_HASH, event.hash, head?.version);
-    if (version === undefined) return broken(event, 'the stored hash does not match the event: it was changed after it was appended');
-    heads.set(event.stream, { revision: event.revision, hash: event.hash, version });
-    lastPosition = event.position;
+  for await (const item of events) {
     count++;
-    if (options.onProgress && count % 10_000 === 0) options.onProgress(count, event.position);
+    const { position } = item;
+    const reasons: string[] = [];
+    if (options.contiguousPositions && position > lastPosition + 1) reasons.push(`position ${position} follows ${lastPosition}: events between them are missing`);
+    if (position <= lastPosition) reasons.push(`position ${position} is not after ${lastPosition}`);
+    if ('damaged' in item) {
+      reasons.push(item.reason);
+      const head = item.stream === undefined ? undefined : heads.get(item.stream);
+      if (item.stream !== undefined && item.revision !== undefined && item.hash !== undefined) heads.set(item.stream, { revision: item.revision, hash: item.hash, version: head?.version ?? 2 });
+    } else {
+      const link = followChain(item, heads.get(item.stream));
+      heads.set(item.stream, link.head);
+      if (link.broken) reasons.push(link.broken);
+    }
+    if (reasons.length > 0) {
+      brokenCount++;
+      if (broken.length < listed) broken.push(brokenLink(item, reasons.join('; ')));
+    }
+    lastPosition = Math.max(lastPosition, position);
+    if (options.onProgress && count % 10_000 === 0) options.onProgress(count, position);
   }
-  return { ok: true, events: count, streams: heads.size };
+  if (brokenCount === 0) return { ok: true, events: count, streams: heads.size };
+  return { ok: false, events: count, streams: heads.size, brokenAt: broken[0]!, broken, brokenCount };
+}
+
+function brokenLink(item: StoredEvent | DamagedEvent, reason: string): BrokenLink {
+  const link: BrokenLink = { position: item.position, reason };
+  if (item.stream !== undefined) link.stream = item.stream;
+  if (item.revision !== undefined) link.revision = item.revision;
+  if (item.id !== undefined) link.eventId = item.id;
+  return link;
+}
+
+/** One agreement's chain, as `GET /agreements/{id}/integrity` answers it. */
+export interface StreamIntegrity {
+  ok: boolean;
+  /** Events checked, up to and including the first broken one. */
+  checked: number;
+  firstBroken?: { position?: number; eventId?: string; revision?: number; reason: string };
+}
+
+/**
+ * Reads one stream whole and checks its chain. Damage the store itself refuses to hand over (an
+ * event that does not decode or chain, an unreadable page) is the answer, not an error.
+ */
+export async function verifyStream(store: EventStore, stream: string): Promise<StreamIntegrity> {
+  let head: ChainHead | undefined;
+  let checked = 0;
+  try {
+    for await (const event of store.readStream(stream)) {
+      checked++;
+      const link = followChain(event, head);
+      if (link.broken) return { ok: false, checked, firstBroken: { position: event.position, eventId: event.id, revision: event.revision, reason: link.broken } };
+      head = link.head;
+    }
+  } catch (error) {
+    if (error instanceof IntegrityError) {
+      return { ok: false, checked: checked + 1, firstBroken: { position: error.position, eventId: error.eventId, revision: error.revision, reason: error.reason } };
+    }
+    if (error instanceof StoreCorruptError) {
+      const firstBroken: NonNullable<StreamIntegrity['firstBroken']> = { reason: error.message };
+      if (error.position !== undefined) firstBroken.position = error.position;
+      if (error.revision !== undefined) firstBroken.revision = error.revision;
+      return { ok: false, checked, firstBroken };
+    }
+    throw error;
+  }
+  return { ok: true, checked };
 }

@@ -104,3 +104,40 @@ function hashedText(event: { id: string; stream: string; revision: number; type:
     `"stream":${JSON.stringify(event.stream)},"type":${JSON.stringify(event.type)}}`
   );
 }
+
+/** Where a stream's chain stands after an event: its revision, its hash and the hash version it used. */
+export interface ChainHead {
+  revision: number;
+  hash: string;
+  version: 1 | 2;
+}
+
+/** The outcome of one link: the head after the event, and why it breaks the chain if it does. */
+export interface Link {
+  head: ChainHead;
+  broken?: string;
+}
+
+/**
+ * Checks that `event` continues its stream after `head` (undefined: the stream's first event).
+ * `text` is the data and metadata as stored, when the reader has it: hashed as it is, without a
+ * second serialisation. A broken link's head is the event as stored, so that a verifier goes on
+ * and names the next break, not every event after the first.
+ */
+export function followChain(event: Chained & { hash: string }, head: ChainHead | undefined, text?: { dataJson: string; metadataJson: string }): Link {
+  const due = head ? head.revision + 1 : 0;
+  const previous = head?.hash ?? GENESIS_HASH;
+  if (event.revision !== due) {
+    return { head: { revision: event.revision, hash: event.hash, version: head?.version ?? 2 }, broken: `revision ${event.revision} where ${due} was due: events are missing or out of order` };
+  }
+  const current = () =>
+    (text !== undefined && chainedHash({ id: event.id, stream: event.stream, revision: event.revision, type: event.type, ...text }, previous) === event.hash) ||
+    eventHash(event, previous) === event.hash;
+  const legacy = () => legacyEventHash(event, previous) === event.hash;
+  // A log written before version 2 is tried with version 1 first: one hash per event, not two.
+  const version = head?.version === 1 ? (legacy() ? 1 : current() ? 2 : undefined) : current() ? 2 : legacy() ? 1 : undefined;
+  if (version === undefined) {
+    return { head: { revision: event.revision, hash: event.hash, version: head?.version ?? 2 }, broken: 'the stored hash does not match the event: it was changed after it was appended' };
+  }
+  return { head: { revision: event.revision, hash: event.hash, version } };
+}

@@ -1,3 +1,4 @@
+import { IntegrityError, type StoreCorruptError } from './errors.js';
 import type { ReadAllOptions, StoredEvent, Subscription } from './port.js';
 
 /** Reads one page of the global log: events at or after `fromPosition`, in position order. */
@@ -102,5 +103,51 @@ export class CatchUpSubscription<Event extends { position: number } = StoredEven
   async close(): Promise<void> {
     this.closed = true;
     this.cancelWait?.();
+  }
+}
+
+/** A place in the log the store cannot hand over as an event: its row does not decode, or its page cannot be read. */
+export interface DamagedEvent {
+  damaged: true;
+  position: number;
+  /** Known when the row could be read but not decoded. */
+  stream?: string;
+  revision?: number;
+  id?: string;
+  hash?: string;
+  reason: string;
+}
+
+/** Adapters whose files can be damaged offer this scan to `npm run verify`: it names what it cannot read and goes on. */
+export interface DamageReportingScan {
+  readAllReportingDamage(): AsyncIterable<StoredEvent | DamagedEvent>;
+}
+
+export function reportsDamage(store: object): store is DamageReportingScan {
+  return typeof (store as Partial<DamageReportingScan>).readAllReportingDamage === 'function';
+}
+
+/** What a store saw of damaged data since it opened, for its health: one line per place, the first few. */
+export class DamageSeen {
+  private readonly seen = new Map<string, string>();
+  private more = 0;
+
+  constructor(private readonly limit = 20) {}
+
+  note(error: IntegrityError | StoreCorruptError): void {
+    const broken = error instanceof IntegrityError;
+    const where = broken ? `${error.stream}@${error.position}` : error.message;
+    if (this.seen.has(where)) return;
+    if (this.seen.size >= this.limit) {
+      this.more++;
+      return;
+    }
+    this.seen.set(where, broken ? `integrity broken in ${error.stream} at position ${error.position} (revision ${error.revision}): ${error.reason}` : `${error.code}: ${error.message}`);
+  }
+
+  reasons(): string[] {
+    const reasons = [...this.seen.values()];
+    if (this.more > 0) reasons.push(`and ${this.more} more places with damaged data`);
+    return reasons;
   }
 }

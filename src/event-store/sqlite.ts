@@ -2,19 +2,20 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { planAppend, type AppendView } from './append-plan.js';
-import { DuplicateEventIdError, EventStoreError, StoreClosedError, StoreUnavailableError } from './errors.js';
+import { DuplicateEventIdError, EventStoreError, IntegrityError, StoreClosedError, StoreCorruptError, StoreUnavailableError } from './errors.js';
 import type {
   AppendResult, EventStore, EventToAppend, ExpectedRevision, ImportedEvent, ImportResult, ReadAllOptions, ReadStreamOptions, StoreHealth,
   ReadModelEvent, StoredEvent, StreamRevision, SubscribeOptions, Subscription,
 } from './port.js';
 import { BoundedMap } from '../util/bounded-map.js';
-import { chainedHash, GENESIS_HASH } from './hash-chain.js';
+import { chainedHash, followChain, GENESIS_HASH, type ChainHead } from './hash-chain.js';
 import type { AtomicImporter } from './import-plan.js';
-import { CatchUpSubscription, CommitSignal, PAGE_SIZE, readAllInPages } from './reading.js';
+import { CatchUpSubscription, CommitSignal, DamageSeen, PAGE_SIZE, readAllInPages, type DamagedEvent, type DamageReportingScan } from './reading.js';
 import { Checkpointer } from './sqlite-checkpointer.js';
 import { importInOneTransaction } from './sqlite-import.js';
 import { CHECKPOINT_EVERY_FRAMES, CHECKPOINT_IDLE_MS, CHECKPOINT_INTERVAL_MS, estimatedFrames, SequentialWriter, TOP_UP_AFTER_WAL_FRAMES } from './sqlite-pacing.js';
-import { configureConnection, migrate, prepareStatements, leanRowToEvent, rowToEvent, type EventRow, type LeanRow, type Statements, type Synchronous } from './sqlite-schema.js';
+import { DamageLocator, decodeLeanRow, decodeRow, isCorruption } from './sqlite-reading.js';
+import { configureConnection, migrate, prepareStatements, rowToEvent, type EventRow, type LeanRow, type Statements, type Synchronous } from './sqlite-schema.js';
 import { prepareEvents, validateExpectedRevision, validateStreamName, type PreparedEvent } from './validation.js';
 
 export interface SqliteStoreOptions {
@@ -38,7 +39,7 @@ type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown 
  * arrives while the event loop is busy joins the next transaction, each checked against its own
  * expected revision inside a savepoint, and each acknowledged only after that transaction committed.
  */
-export class SqliteEventStore implements EventStore, AtomicImporter {
+export class SqliteEventStore implements EventStore, AtomicImporter, DamageReportingScan {
   readonly densePositions = true;
   private readonly db: Database.Database;
   private readonly signal = new CommitSignal();
@@ -49,6 +50,9 @@ export class SqliteEventStore implements EventStore, AtomicImporter {
   private readonly sequential = new SequentialWriter();
   private closed = false;
   private lastCommitError: string | undefined;
+  /** Damaged data reads have met since the store opened, for its health. */
+  private readonly damage = new DamageSeen();
+  private readonly locate: DamageLocator;
   /** While an import's transaction is open, appends wait: on this connection they would join it. */
   private importing = false;
   /**
@@ -82,6 +86,7 @@ export class SqliteEventStore implements EventStore, AtomicImporter {
       throw new StoreUnavailableError(`cannot open ${file}: ${(error as Error).message}`, { cause: error });
     }
     this.stmt = prepareStatements(this.db);
+    this.locate = new DamageLocator(this.db);
     // Created once: better-sqlite3 turns the inner one into a SAVEPOINT when called inside the outer.
     this.commitBatch = this.db.transaction((batch: PendingAppend[], recordedAt: string) => this.commitBatchNow(batch, recordedAt));
     this.appendInSavepoint = this.db.transaction((pending: PendingAppend, recordedAt: string) => this.appendNow(pending, recordedAt));
@@ -240,20 +245,45 @@ export class SqliteEventStore implements EventStore, AtomicImporter {
     return { imported: written.imported, skipped: written.skipped };
   }
 
+  /**
+   * Read from revision 0 forwards (whole, or up to `to`), each event is also checked against the
+   * stream's hash chain, from the text as stored: a stream that is not what was appended is refused
+   * (IntegrityError) at the first event that breaks it, as is one whose row does not decode; an
+   * unreadable page is a StoreCorruptError naming the revision. Either is noted for health().
+   */
   async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncGenerator<StoredEvent> {
     this.assertOpen();
     validateStreamName(stream);
     const backwards = options.direction === 'backwards';
     let low = backwards ? (options.to ?? 0) : (options.from ?? 0);
     let high = backwards ? (options.from ?? Number.MAX_SAFE_INTEGER) : (options.to ?? Number.MAX_SAFE_INTEGER);
-    while (low <= high) {
-      this.assertOpen();
-      const rows = (backwards ? this.stmt.rangeBackwards : this.stmt.range).all(stream, low, high, PAGE_SIZE) as EventRow[];
-      for (const row of rows) yield rowToEvent(row);
-      if (rows.length < PAGE_SIZE) return;
-      const lastRevision = rows[rows.length - 1]![3];
-      if (backwards) high = lastRevision - 1;
-      else low = lastRevision + 1;
+    const checked = !backwards && low === 0;
+    let head: ChainHead | undefined;
+    try {
+      while (low <= high) {
+        this.assertOpen();
+        let rows: EventRow[];
+        try {
+          rows = (backwards ? this.stmt.rangeBackwards : this.stmt.range).all(stream, low, high, PAGE_SIZE) as EventRow[];
+        } catch (error) {
+          throw isCorruption(error) ? this.locate.inStream(stream, low, high, error) : error;
+        }
+        for (const row of rows) {
+          const event = decodeRow(row);
+          if (checked) {
+            const link = followChain(event, head, { dataJson: row[5], metadataJson: row[6] });
+            if (link.broken) throw new IntegrityError(stream, event.position, event.revision, event.id, link.broken);
+            head = link.head;
+          }
+          yield event;
+        }
+        if (rows.length < PAGE_SIZE) return;
+        const lastRevision = rows[rows.length - 1]![3];
+        if (backwards) high = lastRevision - 1;
+        else low = lastRevision + 1;
+      }
+    } catch (error) {
+      throw this.noted(error);
     }
   }
 
@@ -277,7 +307,12 @@ export class SqliteEventStore implements EventStore, AtomicImporter {
 
   async streamRevision(stream: string): Promise<StreamRevision> {
     this.assertOpen();
-    return this.revisionOf(validateStreamName(stream));
+    validateStreamName(stream);
+    try {
+      return this.revisionOf(stream);
+    } catch (error) {
+      throw isCorruption(error) ? this.noted(new StoreCorruptError(`the index of ${stream}`, { stream }, { cause: error })) : error;
+    }
   }
 
   async headPosition(): Promise<number> {
@@ -310,9 +345,10 @@ export class SqliteEventStore implements EventStore, AtomicImporter {
       if (this.lastCommitError) {
         // Reads still work: the store is degraded, not down, until a commit succeeds again. No
         // probe can say sooner: a small write can fit where the failed one did not.
-        return { ok: true, adapter: 'sqlite', headPosition, durability: this.durability, degraded: [`writes are failing: ${this.lastCommitError}`] };
+        return { ok: true, adapter: 'sqlite', headPosition, durability: this.durability, degraded: [`writes are failing: ${this.lastCommitError}`, ...this.damage.reasons()] };
       }
-      return { ok: true, adapter: 'sqlite', headPosition, durability: this.durability };
+      const damaged = this.damage.reasons();
+      return { ok: true, adapter: 'sqlite', headPosition, durability: this.durability, ...(damaged.length > 0 ? { degraded: damaged } : {}) };
     } catch (error) {
       return { ok: false, adapter: 'sqlite', detail: 'the database cannot be read' };
     }
@@ -330,19 +366,49 @@ export class SqliteEventStore implements EventStore, AtomicImporter {
 
   private readonly readPage = (fromPosition: number, limit: number, prefix: string | undefined): StoredEvent[] => {
     this.assertOpen();
-    const rows = (
-      prefix === undefined ? this.stmt.page.all(fromPosition, limit) : this.stmt.pageWithPrefix.all(fromPosition, prefix.length, prefix, limit)
-    ) as EventRow[];
-    return rows.map(rowToEvent);
+    try {
+      return this.pageRows<EventRow>(fromPosition, limit, () =>
+        prefix === undefined ? this.stmt.page.all(fromPosition, limit) : this.stmt.pageWithPrefix.all(fromPosition, prefix.length, prefix, limit),
+      ).map(decodeRow);
+    } catch (error) {
+      throw this.noted(error);
+    }
   };
 
   private readonly readLeanPage = (fromPosition: number, limit: number, prefix: string | undefined): ReadModelEvent[] => {
     this.assertOpen();
-    const rows = (
-      prefix === undefined ? this.stmt.leanPage.all(fromPosition, limit) : this.stmt.leanPageWithPrefix.all(fromPosition, prefix.length, prefix, limit)
-    ) as LeanRow[];
-    return rows.map(leanRowToEvent);
+    try {
+      return this.pageRows<LeanRow>(fromPosition, limit, () =>
+        prefix === undefined ? this.stmt.leanPage.all(fromPosition, limit) : this.stmt.leanPageWithPrefix.all(fromPosition, prefix.length, prefix, limit),
+      ).map(decodeLeanRow);
+    } catch (error) {
+      throw this.noted(error);
+    }
   };
+
+  private pageRows<Row>(fromPosition: number, limit: number, read: () => unknown[]): Row[] {
+    try {
+      return read() as Row[];
+    } catch (error) {
+      throw isCorruption(error) ? this.locate.inLog(fromPosition, limit, error) : error;
+    }
+  }
+
+  /** The whole log for `npm run verify`: damaged places are named in order and the scan goes on. */
+  async *readAllReportingDamage(): AsyncGenerator<StoredEvent | DamagedEvent> {
+    this.assertOpen();
+    const head = this.stmt.head.get() as number;
+    for (const item of this.locate.scan(this.stmt.page, head)) {
+      this.assertOpen();
+      yield item;
+    }
+  }
+
+  /** Damage is remembered for health(); any other error passes through as it is. */
+  private noted(error: unknown): unknown {
+    if (error instanceof IntegrityError || error instanceof StoreCorruptError) this.damage.note(error);
+    return error;
+  }
 
   private revisionOf(stream: string): StreamRevision {
     const revision = this.stmt.revision.get(stream) as number | null;

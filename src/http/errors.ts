@@ -69,5 +69,5 @@ function damagedData(error: IntegrityError | StoreCorruptError, request: Fastify
     return { status: 500, title: 'Integrity broken', code: error.code, detail: error.message, extensions: { stream, position, revision, eventId, reason } };
   }
   const at = Object.fromEntries(Object.entries({ stream: error.stream, position: error.position, revision: error.revision }).filter(([, value]) => value !== undefined));
-  return { status: 503, title: 'Store corrupt', code: error.code, detail: `${error.message}; nothing was written`, extensions: at };
+  return { status: 503, title: 'Store corrupt', code: error.code, detail: error.message, extensions: at };
 }

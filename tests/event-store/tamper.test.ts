@@ -69,6 +69,33 @@ describe('verification of the SQLite file after tampering', () => {
     expect((await verify()).brokenAt?.position).toBe(first.position);
   });
 
+  it('names every broken event, not only the first, and goes on after each', async () => {
+    const [first, second] = [appended[2]!, appended[7]!];
+    tamper('UPDATE events SET data = ? WHERE position = ?', JSON.stringify({ occurredOn: '2021', round: 30 }), first.position);
+    tamper('UPDATE events SET metadata = ? WHERE position = ?', JSON.stringify({ actor: 'mallory' }), second.position);
+    const report = await verify();
+    expect(report).toMatchObject({ ok: false, events: 10, brokenCount: 2 });
+    expect(report.broken!.map((link) => [link.position, link.eventId])).toEqual([[first.position, first.id], [second.position, second.id]]);
+  });
+
+  it('refuses to hand out a tampered stream read whole, naming the event; other streams read as before', async () => {
+    const target = appended[4]!;
+    tamper('UPDATE events SET data = ? WHERE position = ?', JSON.stringify({ occurredOn: '2021', round: 30 }), target.position);
+    const store = new SqliteEventStore(file);
+    try {
+      const read = async (stream: string) => {
+        const events = [];
+        for await (const event of store.readStream(stream)) events.push(event);
+        return events;
+      };
+      await expect(read('agreement-a')).rejects.toMatchObject({ code: 'INTEGRITY_BROKEN', stream: 'agreement-a', position: target.position, revision: target.revision, eventId: target.id });
+      expect(await read('agreement-b')).toHaveLength(5);
+      expect((await store.health()).degraded).toEqual([`integrity broken in agreement-a at position ${target.position} (revision ${target.revision}): the stored hash does not match the event: it was changed after it was appended`]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('catches a deleted event at the place it was taken from', async () => {
     const target = appended[6]!;
     tamper('DELETE FROM events WHERE position = ?', target.position);

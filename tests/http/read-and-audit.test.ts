@@ -147,7 +147,7 @@ describe('reading the ledger', () => {
       await recordStep({ step: 'round_held', occurredOn: '2021-01', round: 6 });
       const response = await t.as('auditor', { method: 'GET', url: `/agreements/${nigeria.id}/integrity` });
       expect(response.statusCode).toBe(200);
-      expect(response.json()).toEqual({ agreementId: nigeria.id, ok: true, events: 2 });
+      expect(response.json()).toEqual({ agreementId: nigeria.id, ok: true, checked: 2 });
       expect((await t.as('viewer', { method: 'GET', url: `/agreements/${nigeria.id}/integrity` })).statusCode).toBe(403);
       expect((await t.as('auditor', { method: 'GET', url: '/agreements/eu-nowhere/integrity' })).statusCode).toBe(404);
     });
