@@ -10,6 +10,7 @@ import type { RegisterProjector } from './application/register-projector.js';
 import type { EventStore } from './event-store/port.js';
 import { AUDIT_READERS, registerAuth } from './http/auth.js';
 import { AuthThrottle, type AuthThrottleOptions } from './http/auth-throttle.js';
+import { sendClientErrorProblem } from './http/client-errors.js';
 import { fastValidatorCompiler } from './http/fast-validation.js';
 import { registerJsonBody } from './http/json-body.js';
 import { registerProblemHandlers, sendFrameworkProblem } from './http/problem.js';
@@ -68,6 +69,8 @@ export async function buildApp({ store, logger, handler, register, tokens, metri
     // (ids 120 characters, party names 200); this only has to let the longest through percent-encoded.
     routerOptions: { maxParamLength: 200 * 12 },
     frameworkErrors: sendFrameworkProblem,
+    // What Node's HTTP parser refuses never reaches a route: answered as a problem all the same.
+    clientErrorHandler: sendClientErrorProblem,
     // Fastify makes a child logger per request to bind its id; pino serialises the bindings at once
     // (about 2 us, a twentieth of a cached read). A silent logger writes nothing, so it needs no child.
     childLoggerFactory: (parent, bindings, options) => (parent.level === 'silent' ? parent : parent.child(bindings, options)),

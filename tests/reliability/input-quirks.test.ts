@@ -1,6 +1,10 @@
+import { createServer } from 'node:http';
 import { gzipSync } from 'node:zlib';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp } from '../http/fixture.js';
+import { sendClientErrorProblem } from '../../src/http/client-errors.js';
+import { startApp, TOKENS } from '../http/fixture.js';
+import { addressOf, rawRequest, type RawAnswer } from './raw-http.js';
 
 /**
  * Issue 15, finding 10: requests that are not quite what they seem. Each refusal is a problem
@@ -158,6 +162,57 @@ describe('date parameters', () => {
     for (const url of ['/dashboard/stalled?asOf=2020-02-29', '/dashboard/stalled?asOf=2000-02-29', '/dashboard/stalled?asOf=2021-12-31', `/agreements/${AGREEMENT}/state?recordedAsOf=2028-02-29T23:59:59Z`]) {
       const answer = await ledger.as('auditor', { method: 'GET', url });
       expect(answer.statusCode, `${url}: ${answer.body}`).toBe(200);
+    }
+  });
+});
+
+describe('requests Node\'s HTTP parser refuses', () => {
+  function expectProblem(answer: RawAnswer, status: number, code: string, what: string): void {
+    expect(answer.status, `${what}: ${answer.body}`).toBe(status);
+    expect(answer.headers['content-type'], what).toMatch(/^application\/problem\+json/);
+    expect(answer.headers['x-content-type-options'], what).toBe('nosniff');
+    expect(answer.headers['connection'], what).toBe('close');
+    const problem = JSON.parse(answer.body) as Record<string, unknown>;
+    expect(problem, what).toMatchObject({ type: `urn:agreement-ledger:problem:${code.toLowerCase()}`, title: expect.any(String), status, code, detail: expect.any(String) });
+    expect(Number(answer.headers['content-length']), what).toBe(Buffer.byteLength(answer.body));
+  }
+
+  it('answers a malformed request line or header with a 400 problem and closes the connection', async () => {
+    await ledger.app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = addressOf(ledger.app.server);
+    const before = await footprint();
+    const body = step();
+    for (const [what, head] of [
+      ['a request line that is not HTTP', 'hello there\r\n\r\n'],
+      ['a method with a forbidden character', 'G@T /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'],
+      ['a header without a colon', 'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nNo colon here\r\n\r\n'],
+      ['a control character in a header value', 'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Note: a\u0001b\r\n\r\n'],
+      ['Content-Length and Transfer-Encoding together', `POST ${STEPS} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nTransfer-Encoding: chunked\r\n\r\n`],
+      ['a bad chunk size', `POST ${STEPS} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKENS.officer}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n${body}\r\n0\r\n\r\n`],
+    ] as const) {
+      const answer = await rawRequest(port, head, what.startsWith('Content-Length') ? body : '');
+      expectProblem(answer, 400, 'MALFORMED_REQUEST', what);
+      expect(JSON.parse(answer.body).detail, what).toMatch(/^not a valid HTTP\/1\.1 request: /);
+    }
+    expect(await footprint()).toEqual(before);
+  });
+
+  it('answers headers larger than Node takes with 431 HEADERS_TOO_LARGE', async () => {
+    const { port } = addressOf(ledger.app.server);
+    const answer = await rawRequest(port, `GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expectProblem(answer, 431, 'HEADERS_TOO_LARGE', 'headers of 20 KB');
+  });
+
+  it('answers a request not received in time with 408 REQUEST_TIMEOUT', async () => {
+    // The app's own timeout is 10 s; the same handler on a server with a short one shows the answer.
+    const server = createServer({ requestTimeout: 300, connectionsCheckingInterval: 50 }, () => {});
+    server.on('clientError', sendClientErrorProblem.bind({ log: ledger.app.log } as FastifyInstance));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const answer = await rawRequest(addressOf(server).port, 'POST /x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\n\r\n', '{"a"');
+      expectProblem(answer, 408, 'REQUEST_TIMEOUT', 'a body that never ends');
+    } finally {
+      server.close();
     }
   });
 });
