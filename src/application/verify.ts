@@ -51,27 +51,32 @@ export async function verifyEvents(events: AsyncIterable<StoredEvent | DamagedEv
   for await (const item of events) {
     count++;
     const { position } = item;
-    const reasons: string[] = [];
-    if (options.contiguousPositions && position > lastPosition + 1) reasons.push(`position ${position} follows ${lastPosition}: events between them are missing`);
-    if (position <= lastPosition) reasons.push(`position ${position} is not after ${lastPosition}`);
+    let reason: string | undefined;
+    if (options.contiguousPositions && position > lastPosition + 1) reason = also(reason, `position ${position} follows ${lastPosition}: events between them are missing`);
+    if (position <= lastPosition) reason = also(reason, `position ${position} is not after ${lastPosition}`);
     if ('damaged' in item) {
-      reasons.push(item.reason);
+      reason = also(reason, item.reason);
       const head = item.stream === undefined ? undefined : heads.get(item.stream);
       if (item.stream !== undefined && item.revision !== undefined && item.hash !== undefined) heads.set(item.stream, { revision: item.revision, hash: item.hash, version: head?.version ?? 2 });
     } else {
       const link = followChain(item, heads.get(item.stream));
       heads.set(item.stream, link.head);
-      if (link.broken) reasons.push(link.broken);
+      if (link.broken) reason = also(reason, link.broken);
     }
-    if (reasons.length > 0) {
+    if (reason !== undefined) {
       brokenCount++;
-      if (broken.length < listed) broken.push(brokenLink(item, reasons.join('; ')));
+      if (broken.length < listed) broken.push(brokenLink(item, reason));
     }
     lastPosition = Math.max(lastPosition, position);
     if (options.onProgress && count % 10_000 === 0) options.onProgress(count, position);
   }
   if (brokenCount === 0) return { ok: true, events: count, streams: heads.size };
   return { ok: false, events: count, streams: heads.size, brokenAt: broken[0]!, broken, brokenCount };
+}
+
+/** Reasons for one event, joined. */
+function also(reason: string | undefined, more: string): string {
+  return reason === undefined ? more : `${reason}; ${more}`;
 }
 
 function brokenLink(item: StoredEvent | DamagedEvent, reason: string): BrokenLink {
