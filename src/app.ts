@@ -20,7 +20,7 @@ import { auditRoutes } from './http/routes/audit.js';
 import { dashboardRoutes } from './http/routes/dashboard.js';
 import { globalLogRoutes } from './http/routes/global-log.js';
 import { healthRoutes } from './http/routes/health.js';
-import { liveRoutes } from './http/routes/live.js';
+import { DEFAULT_LIVE_MAX_SUBSCRIBERS, liveRoutes } from './http/routes/live.js';
 import { metricsRoutes, registerRequestMetrics } from './http/routes/metrics.js';
 import { projectionRoutes } from './http/routes/projections.js';
 import { RequestLogController } from './http/request-logging.js';
@@ -35,6 +35,8 @@ export interface AppDependencies {
   tokens: TokenBook;
   /** Prometheus instruments; server.ts passes the ones its metered store counts appends into. Default: a fresh set. */
   metrics?: LedgerMetrics;
+  /** Live-feed clients served at once (LIVE_MAX_SUBSCRIBERS). Default: DEFAULT_LIVE_MAX_SUBSCRIBERS. */
+  liveMaxSubscribers?: number | undefined;
   /** Failed authentications allowed per client address (see auth-throttle.ts). Default: AUTH_THROTTLE_DEFAULTS. */
   authThrottle?: AuthThrottleOptions;
   /** Proxies (addresses, CIDR ranges) whose X-Forwarded-For names the client; default none. */
@@ -50,7 +52,7 @@ export const REQUEST_TIMEOUT_MS = 10_000;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
 /** Builds the HTTP application. It never listens: server.ts does, tests use `app.inject`. */
-export async function buildApp({ store, logger, handler, register, tokens, metrics = new LedgerMetrics(), authThrottle, trustProxy }: AppDependencies): Promise<FastifyInstance> {
+export async function buildApp({ store, logger, handler, register, tokens, metrics = new LedgerMetrics(), authThrottle, trustProxy, liveMaxSubscribers = DEFAULT_LIVE_MAX_SUBSCRIBERS }: AppDependencies): Promise<FastifyInstance> {
   const requestLog = new RequestLogController();
   const app = Fastify({
     loggerInstance: logger,
@@ -113,7 +115,7 @@ export async function buildApp({ store, logger, handler, register, tokens, metri
   await app.register(auditRoutes({ store, handler }));
   await app.register(projectionRoutes(store, [register as unknown as Projector<unknown>]));
   await app.register(dashboardRoutes(store, register, () => new Date().toISOString().slice(0, 10)));
-  await app.register(liveRoutes({ store, register, handler }));
+  await app.register(liveRoutes({ store, register, handler, maxSubscribers: liveMaxSubscribers }));
   await app.register(globalLogRoutes(store));
   return app;
 }

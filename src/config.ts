@@ -35,6 +35,13 @@ const ConfigSchema = z.object({
     .transform((value) => value.split(',').map((entry) => entry.trim()).filter((entry) => entry.length > 0))
     .refine((entries) => entries.length > 0 && entries.every(isAddressOrRange), { error: 'must be IP addresses or CIDR ranges, comma-separated (e.g. 172.16.0.0/12,127.0.0.1)' })
     .optional(),
+  /** Live-feed clients served at once; unset: DEFAULT_LIVE_MAX_SUBSCRIBERS (src/http/routes/live.ts). */
+  LIVE_MAX_SUBSCRIBERS: z.coerce
+    .number({ error: 'must be a whole number from 1 to 100000' })
+    .int('must be a whole number from 1 to 100000')
+    .min(1, 'must be a whole number from 1 to 100000')
+    .max(100_000, 'must be a whole number from 1 to 100000')
+    .optional(),
 });
 
 /** `10.0.0.5`, `10.0.0.0/8`, `::1`, `fd00::/8`: an address, or a range of them. */

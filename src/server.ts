@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   const documents = openDocumentStore(config);
   const register = new Projector(store, documents, registerModel, logger);
   register.start();
-  const app = await buildApp({ store, logger, handler, register, tokens, metrics, trustProxy: config.TRUST_PROXY });
+  const app = await buildApp({ store, logger, handler, register, tokens, metrics, trustProxy: config.TRUST_PROXY, liveMaxSubscribers: config.LIVE_MAX_SUBSCRIBERS });
   const address = await app.listen({ port: config.PORT, host: config.HOST });
   logger.info({ address, store: config.EVENT_STORE, file: config.EVENT_STORE === 'sqlite' ? config.databaseFile : undefined }, 'agreement-ledger is listening');
   // Never through the logger, and the secrets themselves only to a terminal: stderr that is a

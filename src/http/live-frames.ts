@@ -68,13 +68,13 @@ export class ViewerFrames {
       // A first registration has no steps yet; any later one is looked at afresh.
       if (event.revision === 0) this.known.set(agreementId, { revision: 0, changed: new Map() });
       else this.known.delete(agreementId);
-      return frame(position, type, { agreementId, eventId: event.id, type, position, data: event.data });
+      return frame(position, type, { agreementId, eventId: event.id, position, data: event.data });
     }
     if (isStepEventType(type)) {
       const step = (await this.knownAt(agreementId, event.revision)).changed.get(event.id) ?? stepOf(toRecorded(event));
       if (step.withdrawn) return undefined;
       const { planned: _planned, ...shown } = datedStep(step);
-      return frame(position, type, { agreementId, position, type, ...shown });
+      return frame(position, type, { agreementId, position, ...shown });
     }
     if (type === 'StepCorrected' || type === 'StepWithdrawn') {
       const current = await this.look(agreementId);

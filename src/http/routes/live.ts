@@ -1,23 +1,28 @@
-import type { ServerResponse } from 'node:http';
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AgreementId } from '../../../domain/agreement/index.js';
 import type { CommandHandler } from '../../application/handle-command.js';
 import type { RegisterProjector } from '../../application/register-projector.js';
-import type { EventStore, StoredEvent } from '../../event-store/port.js';
+import type { EventStore } from '../../event-store/port.js';
 import { READERS } from '../auth.js';
-import { agreementIdOf, audienceOf, fullFrame, inFeed, ViewerFrames } from '../live-frames.js';
+import { LiveFanout } from '../live-fanout.js';
+import { audienceOf } from '../live-frames.js';
+import { LiveSubscriber } from '../live-subscriber.js';
+import { sendProblem } from '../problem.js';
 
-const PREFIX = 'agreement-';
+/** Enough for a thousand dashboards and as many again reconnecting. */
+export const DEFAULT_LIVE_MAX_SUBSCRIBERS = 2000;
+/** What a client turned away at the cap is told to wait before trying again. */
+const RETRY_AFTER_SECONDS = 5;
 
 export interface LiveRouteDeps {
   store: EventStore;
   register: RegisterProjector;
   handler: CommandHandler;
+  /** Clients the feed serves at once (LIVE_MAX_SUBSCRIBERS); past it, 503 with Retry-After. */
+  maxSubscribers: number;
 }
-const HEARTBEAT_MS = 15_000;
-/** On shutdown, how long a feed may take to flush its end before it is cut (a client that reads nothing never takes it). */
-const SHUTDOWN_GRACE_MS = 1000;
 
 const LiveQuery = z.strictObject({
   agreement: AgreementId.optional(),
@@ -33,16 +38,21 @@ const DESCRIPTION = [
   'Officers and auditors: every registration, step, correction and withdrawal as `GET /events` shows it (`event` is its type; `data` has `agreementId`, `eventId`, `revision`, `position`, `data`, `recordedAt`, `recordedBy`, `commandId`, `correlationId`).',
   '',
   'Viewers: what the register and dashboards show, and nothing else. A registration (`event: AgreementRegistered`, `data`: `agreementId`, `eventId`, `position`, `data`); a step (`event` is its type, `data`: `agreementId`, `position`, `eventId`, `step`, `occurredOn`, `tentative`, and `body`, `location`, `party` when recorded), corrections applied, never one that has been withdrawn; a correction or a withdrawal as `event: agreement` with `data.agreement` the agreement as `GET /agreements/{id}` shows it. No metadata, reasons or earlier versions, whatever position a client resumes from.',
+  '',
+  `At most LIVE_MAX_SUBSCRIBERS clients at once: past it, 503 with Retry-After. A client that stops reading is cut once it is 16 MiB or 30 s behind.`,
 ].join('\n');
 
 /** GET /events/live: the log as it grows, to each role as much of it as that role may read elsewhere. */
-export const liveRoutes = ({ store, register, handler }: LiveRouteDeps): FastifyPluginAsyncZod =>
+export const liveRoutes = ({ store, register, handler, maxSubscribers }: LiveRouteDeps): FastifyPluginAsyncZod =>
   async (app) => {
-    // Open streams would keep the server from closing: end them first, then the server stops.
-    const open = new Set<() => Promise<void>>();
-    app.addHook('preClose', async () => {
-      await Promise.all([...open].map((end) => end()));
+    const fanout = new LiveFanout({
+      store,
+      load: (agreementId) => handler.load(agreementId),
+      registrationOf: (agreementId) => register.get(agreementId)?.registration,
+      log: app.log,
     });
+    // Open streams would keep the server from closing: end them first, then the server stops.
+    app.addHook('preClose', () => fanout.close());
 
     app.get('/events/live', {
       config: { roles: READERS },
@@ -56,24 +66,17 @@ export const liveRoutes = ({ store, register, handler }: LiveRouteDeps): Fastify
     }, async (request, reply) => {
       const header = request.headers['last-event-id'];
       const after = typeof header === 'string' ? Number(header) : (request.query.lastEventId ?? (await store.headPosition()));
+      if (fanout.size >= maxSubscribers) {
+        reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+        return sendProblem(reply as FastifyReply, {
+          status: 503,
+          title: 'Service Unavailable',
+          code: 'TOO_MANY_SUBSCRIBERS',
+          detail: `the live feed serves at most ${maxSubscribers} clients at once (LIVE_MAX_SUBSCRIBERS); retry after ${RETRY_AFTER_SECONDS} s`,
+          extensions: { maxSubscribers },
+        });
+      }
       const { agreement, partner, kind } = request.query;
-      const subscription = store.subscribe({ fromPosition: after + 1, streamPrefix: agreement ? `${PREFIX}${agreement}` : PREFIX });
-      const viewerFrames = audienceOf(request.principal!.role) === 'viewer' ? new ViewerFrames((id) => handler.load(id), false) : undefined;
-
-      const registrationOf = (event: StoredEvent) =>
-        event.type === 'AgreementRegistered'
-          ? (event.data as { kind: string; parties: string[] })
-          : register.get(agreementIdOf(event))?.registration;
-      const wanted = (event: StoredEvent) => {
-        if (agreement && event.stream !== `${PREFIX}${agreement}`) return false;
-        if (!inFeed(event)) return false;
-        if (!partner && !kind) return true;
-        const registration = registrationOf(event);
-        if (!registration) return false;
-        if (kind && registration.kind !== kind) return false;
-        return !partner || registration.parties.some((party) => party.toLowerCase() === partner.toLowerCase());
-      };
-
       reply.hijack();
       const raw = reply.raw;
       raw.writeHead(200, {
@@ -84,56 +87,13 @@ export const liveRoutes = ({ store, register, handler }: LiveRouteDeps): Fastify
         'x-request-id': request.id,
       });
       raw.write(`retry: 2000\n: connected after position ${after}\n\n`);
-      const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
-      const close = () => {
-        clearInterval(heartbeat);
-        open.delete(end);
-        void subscription.close();
-      };
-      // Ending the subscription lets the loop below end the response; a response that cannot be
-      // flushed (its client stopped reading) is cut after the grace, or it would hold the server open.
-      const end = () =>
-        new Promise<void>((resolve) => {
-          close();
-          if (raw.destroyed || raw.writableFinished) return resolve();
-          const timer = setTimeout(() => {
-            request.log.warn('live feed cut at shutdown: its client was not reading');
-            raw.destroy();
-          }, SHUTDOWN_GRACE_MS);
-          raw.once('close', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-      open.add(end);
-      raw.on('close', close);
+      const subscriber = new LiveSubscriber(raw, audienceOf(request.principal!.role), { agreement, partner, kind }, after, request.log);
       try {
-        for await (const event of subscription) {
-          if (raw.destroyed) break;
-          if (!wanted(event)) continue;
-          const frame = viewerFrames ? await viewerFrames.frame(event) : fullFrame(event);
-          if (frame === undefined) continue;
-          // Slow clients get backpressure, not an ever-growing buffer in this process.
-          if (!raw.write(frame)) await drainedOrClosed(raw);
-        }
+        await fanout.join(subscriber);
       } catch (error) {
         request.log.warn({ err: error }, 'live feed ended');
-      } finally {
-        close();
-        if (!raw.destroyed) raw.end();
+        await subscriber.end();
       }
+      await subscriber.done;
     });
   };
-
-/** Waits until a response can take more, or is gone (a destroyed response never drains). */
-function drainedOrClosed(raw: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      raw.off('drain', done);
-      raw.off('close', done);
-      resolve();
-    };
-    raw.on('drain', done);
-    raw.on('close', done);
-  });
-}

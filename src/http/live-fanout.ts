@@ -1,0 +1,225 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { EventStore, StoredEvent, Subscription } from '../event-store/port.js';
+import { AGREEMENT_PREFIX, agreementIdOf, fullFrame, inFeed, ViewerFrames, type Audience, type CurrentAgreement } from './live-frames.js';
+import { matches, type LiveSubscriber, type Routed } from './live-subscriber.js';
+
+/** The most events a catch-up reads at a time; the next read waits until its client took these. */
+const CATCH_UP_PAGE = 500;
+/**
+ * Socket writes the shared feed makes in a second, all its clients together, at most: it reads the
+ * log once every `clients / WRITES_PER_SECOND` seconds (MIN_PACE_MS at least) and sends what was
+ * committed in between together, one write per client. A write to a socket costs the server and
+ * the kernel about the same whatever it holds (tens of microseconds here): a thousand clients
+ * written to on every commit were what slowed the writers. With 1,000 clients a frame waits up to
+ * half a second, with 100 up to 50 ms.
+ */
+const WRITES_PER_SECOND = 2000;
+const MIN_PACE_MS = 10;
+const HEARTBEAT_MS = 15_000;
+
+export interface FanoutDeps {
+  store: EventStore;
+  /** The agreement as it stands (the command handler's `load`): what viewers' frames are shaped from. */
+  load: (agreementId: string) => Promise<CurrentAgreement>;
+  /** An agreement's kind and parties, for partner and kind filters. */
+  registrationOf: (agreementId: string) => Routed['registration'];
+  log: FastifyBaseLogger;
+}
+
+interface Entry extends Routed {
+  position: number;
+  frames: Partial<Record<Audience, string | undefined>>;
+}
+
+/**
+ * The live feed's one reader of the log. One subscription to the store, from the head at the
+ * first client, reads each commit once; each event is shaped once per audience and each chunk of
+ * bytes built once per audience and filter, then handed to every subscriber. A client resuming
+ * from an older position reads the log itself, a page at a time, until it reaches what the
+ * shared feed has sent, and joins it then, between two of its pages: no gap, no event twice.
+ */
+export class LiveFanout {
+  private readonly live = new Set<LiveSubscriber>();
+  private readonly catchingUp = new Set<LiveSubscriber>();
+  /** The last position the shared feed has handed to its subscribers. */
+  private position = 0;
+  private started: Promise<void> | undefined;
+  private subscription: Subscription | undefined;
+  private running: Promise<void> | undefined;
+  /** Set while a page is being shaped and sent: no client joins in the middle of one. */
+  private sending: Promise<void> | undefined;
+  private readonly viewerFrames: ViewerFrames;
+  private readonly heartbeat: NodeJS.Timeout;
+  /** Ends the pause between two reads of the shared feed (on close). */
+  private wake: (() => void) | undefined;
+  private closed = false;
+
+  constructor(private readonly deps: FanoutDeps) {
+    this.viewerFrames = new ViewerFrames(deps.load, true);
+    this.heartbeat = setInterval(() => {
+      const beat = Buffer.from(': keep-alive\n\n');
+      for (const subscriber of this.subscribers()) subscriber.send(beat);
+    }, HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  /** Subscribers, live or catching up: what the cap counts. */
+  get size(): number {
+    return this.live.size + this.catchingUp.size;
+  }
+
+  /**
+   * Follows the feed for `subscriber` from its `next` position: catches up from the log, then
+   * joins the shared feed. Resolves once it has joined (or is gone).
+   */
+  async join(subscriber: LiveSubscriber): Promise<void> {
+    this.catchingUp.add(subscriber);
+    void subscriber.done.then(() => {
+      this.catchingUp.delete(subscriber);
+      this.live.delete(subscriber);
+    });
+    await this.start();
+    const frames = subscriber.audience === 'viewer' ? new ViewerFrames(this.deps.load, false) : undefined;
+    const prefix = subscriber.filter.agreement !== undefined ? `${AGREEMENT_PREFIX}${subscriber.filter.agreement}` : AGREEMENT_PREFIX;
+    while (!subscriber.closed && !this.closed) {
+      if (this.sending) {
+        await this.sending;
+        continue;
+      }
+      if (subscriber.next > this.position) {
+        this.catchingUp.delete(subscriber);
+        this.live.add(subscriber);
+        return;
+      }
+      const reached = this.position;
+      const page: StoredEvent[] = [];
+      for await (const event of this.deps.store.readAll({ fromPosition: subscriber.next, limit: CATCH_UP_PAGE, streamPrefix: prefix })) page.push(event);
+      const entries = await this.shape(page, subscriber.audience, frames);
+      const chunk = this.chunkFor(entries, subscriber);
+      if (chunk) subscriber.send(chunk);
+      const last = page[page.length - 1];
+      if (last) subscriber.next = last.position + 1;
+      // A short page read everything of its prefix the store held, which includes what the feed had sent.
+      if (page.length < CATCH_UP_PAGE) subscriber.next = Math.max(subscriber.next, reached + 1);
+      await subscriber.drained();
+    }
+  }
+
+  /** Ends every feed (each flushes what it has, or is cut after a grace) and the shared subscription. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.heartbeat);
+    this.wake?.();
+    await this.subscription?.close();
+    await Promise.all([...this.subscribers()].map((subscriber) => subscriber.end()));
+    await this.running;
+  }
+
+  private *subscribers(): Iterable<LiveSubscriber> {
+    yield* this.live;
+    yield* this.catchingUp;
+  }
+
+  private start(): Promise<void> {
+    this.started ??= (async () => {
+      this.position = await this.deps.store.headPosition();
+      if (this.closed) return;
+      this.subscription = this.deps.store.subscribe({ fromPosition: this.position + 1, streamPrefix: AGREEMENT_PREFIX });
+      this.running = this.run(this.subscription);
+    })().catch((error: unknown) => {
+      // The next client tries again.
+      this.started = undefined;
+      throw error;
+    });
+    return this.started;
+  }
+
+  private async run(subscription: Subscription): Promise<void> {
+    try {
+      for await (const page of subscription.pages()) {
+        if (this.closed) break;
+        let done!: () => void;
+        this.sending = new Promise((resolve) => (done = resolve));
+        try {
+          await this.send(page);
+        } finally {
+          this.sending = undefined;
+          done();
+        }
+        await this.pause(Math.max(MIN_PACE_MS, (this.live.size * 1000) / WRITES_PER_SECOND));
+      }
+    } catch (error) {
+      if (this.closed) return;
+      // The log cannot be read: every client is ended and reconnects; the next one starts a new reader.
+      this.deps.log.error({ err: error }, 'live feed stopped: the log could not be read');
+      this.started = undefined;
+      await Promise.all([...this.subscribers()].map((subscriber) => subscriber.end()));
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.wake!(), ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  /** One page of the shared feed to every live subscriber, each chunk built once per audience and filter. */
+  private async send(page: readonly StoredEvent[]): Promise<void> {
+    const audiences = new Set([...this.live].map((subscriber) => subscriber.audience));
+    const entries: Entry[] = [];
+    for (const audience of audiences) {
+      const shaped = await this.shape(page, audience, audience === 'viewer' ? this.viewerFrames : undefined);
+      shaped.forEach((entry, index) => {
+        const known = entries[index];
+        if (known) known.frames[audience] = entry.frames[audience];
+        else entries.push(entry);
+      });
+    }
+    const first = page[0]?.position ?? 0;
+    const last = page[page.length - 1]?.position ?? this.position;
+    const shared = new Map<string, Buffer | undefined>();
+    for (const subscriber of this.live) {
+      if (subscriber.next > last) continue;
+      let chunk: Buffer | undefined;
+      if (subscriber.next <= first) {
+        chunk = shared.has(subscriber.key) ? shared.get(subscriber.key) : this.chunkFor(entries, subscriber);
+        shared.set(subscriber.key, chunk);
+      } else {
+        chunk = this.chunkFor(entries, subscriber);
+      }
+      if (chunk) subscriber.send(chunk);
+      subscriber.next = last + 1;
+    }
+    this.position = last;
+  }
+
+  /** The page's events in the feed, each with its frame for `audience`. */
+  private async shape(page: readonly StoredEvent[], audience: Audience, viewerFrames: ViewerFrames | undefined): Promise<Entry[]> {
+    const entries: Entry[] = [];
+    // The register may not have folded a registration of this very page yet.
+    const registered = new Map<string, Routed['registration']>();
+    for (const event of page) {
+      if (!inFeed(event)) continue;
+      const agreementId = agreementIdOf(event);
+      if (event.type === 'AgreementRegistered') registered.set(agreementId, event.data as unknown as Routed['registration']);
+      const registration = registered.get(agreementId) ?? this.deps.registrationOf(agreementId);
+      const text = viewerFrames ? await viewerFrames.frame(event) : fullFrame(event);
+      entries.push({ position: event.position, agreementId, registration, frames: { [audience]: text } });
+    }
+    return entries;
+  }
+
+  private chunkFor(entries: readonly Entry[], subscriber: LiveSubscriber): Buffer | undefined {
+    let text = '';
+    for (const entry of entries) {
+      const frame = entry.frames[subscriber.audience];
+      if (frame !== undefined && entry.position >= subscriber.next && matches(subscriber.filter, entry)) text += frame;
+    }
+    return text === '' ? undefined : Buffer.from(text);
+  }
+}

@@ -1,0 +1,231 @@
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { registerModel } from '../../projections/register/projection.js';
+import { buildApp } from '../../src/app.js';
+import { CommandHandler } from '../../src/application/handle-command.js';
+import { Projector } from '../../src/application/projector.js';
+import type { EventStore } from '../../src/event-store/port.js';
+import { MemoryEventStore } from '../../src/event-store/memory.js';
+import { SqliteEventStore } from '../../src/event-store/sqlite.js';
+import { LiveFanout } from '../../src/http/live-fanout.js';
+import { LiveSubscriber, MAX_BEHIND_BYTES } from '../../src/http/live-subscriber.js';
+import { TokenBook } from '../../src/http/tokens.js';
+import { SqliteDocumentStore } from '../../src/read-models/sqlite-document-store.js';
+import { TOKENS } from './fixture.js';
+import { connect } from './live-client.js';
+
+const silent = pino({ level: 'silent' });
+
+/** The app over a store that counts the subscriptions asked of it. */
+async function startCounted(options: { liveMaxSubscribers?: number } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'ledger-live-'));
+  const sqlite = new SqliteEventStore(join(dir, 'ledger.sqlite'));
+  const subscriptions = { count: 0 };
+  const store = new Proxy(sqlite, {
+    get(target, name, receiver) {
+      if (name === 'subscribe') subscriptions.count++;
+      const value = Reflect.get(target, name, receiver) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  }) as EventStore;
+  const handler = new CommandHandler(store);
+  const documents = new SqliteDocumentStore(join(dir, 'read-models.sqlite'));
+  const register = new Projector(store, documents, registerModel, silent);
+  register.start();
+  const tokens = new TokenBook([
+    { name: 'alice', role: 'officer', secret: TOKENS.officer },
+    { name: 'bob', role: 'auditor', secret: TOKENS.auditor },
+    { name: 'wall', role: 'viewer', secret: TOKENS.viewer },
+  ]);
+  const app = await buildApp({ store, logger: silent, handler, register, tokens, liveMaxSubscribers: options.liveMaxSubscribers });
+  const base = await app.listen({ port: 0, host: '127.0.0.1' });
+  const metadata = () => ({ actor: 'alice', commandId: crypto.randomUUID() });
+  return {
+    app, base, store, subscriptions,
+    registerAgreement: (id: string, parties = ['EU', 'Nigeria']) =>
+      handler.handle(id, { type: 'RegisterAgreement', input: { agreementId: id, title: `Agreement ${id}`, kind: 'readmission_agreement', parties } }, metadata()),
+    round: (id: string, round: number) => handler.handle(id, { type: 'RecordStep', step: 'round_held', data: { occurredOn: '2021', round } }, metadata()),
+    close: async () => {
+      await app.close();
+      await register.stop();
+      documents.close();
+      await sqlite.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+describe('GET /events/live, one reader for every client', () => {
+  let t: Awaited<ReturnType<typeof startCounted>> | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  it('serves 30 clients of every role and filter from one subscription to the store', async () => {
+    t = await startCounted();
+    await t.registerAgreement('eu-nigeria-readmission');
+    await t.registerAgreement('eu-ghana-readmission', ['EU', 'Ghana']);
+    const before = t.subscriptions.count;
+    const tokens = [TOKENS.viewer, TOKENS.auditor, TOKENS.officer];
+    const queries = ['', '?agreement=eu-nigeria-readmission', '?partner=nigeria', '?kind=readmission_agreement', '?lastEventId=1'];
+    const clients = Array.from({ length: 30 }, (_, index) => connect(`${t!.base}/events/live${queries[index % queries.length]}`, tokens[index % tokens.length]!));
+    await Promise.all(clients.map((client) => client.ready));
+    for (const round of [1, 2, 3]) await t.round('eu-nigeria-readmission', round);
+    for (const client of clients) expect((await client.until(3)).slice(-3).map((frame) => frame.id)).toEqual([3, 4, 5]);
+    expect(t.subscriptions.count - before).toBe(1);
+    for (const client of clients) client.close();
+  });
+
+  it('answers 503 with Retry-After past LIVE_MAX_SUBSCRIBERS, and takes a client again once one leaves', async () => {
+    t = await startCounted({ liveMaxSubscribers: 3 });
+    const clients = Array.from({ length: 3 }, () => connect(`${t!.base}/events/live`, TOKENS.viewer));
+    await Promise.all(clients.map((client) => client.ready));
+    // Over a real connection: an answer that is a stream would never end.
+    const abort = new AbortController();
+    const refused = await fetch(`${t.base}/events/live`, { headers: { authorization: `Bearer ${TOKENS.viewer}` }, signal: abort.signal });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    const problem = (await refused.json()) as { detail: string };
+    expect(problem).toMatchObject({ status: 503, code: 'TOO_MANY_SUBSCRIBERS', maxSubscribers: 3 });
+    expect(problem.detail).toContain('LIVE_MAX_SUBSCRIBERS');
+    abort.abort();
+    clients[0]!.close();
+    let again = connect(`${t.base}/events/live`, TOKENS.viewer);
+    for (let tries = 0; (await again.ready).statusCode !== 200 && tries < 50; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      again = connect(`${t.base}/events/live`, TOKENS.viewer);
+    }
+    expect(again.response()?.statusCode).toBe(200);
+    again.close();
+    for (const client of clients) client.close();
+  });
+
+  it('gives a client resuming from an old position every later event exactly once, while writes go on during its catch-up', async () => {
+    t = await startCounted();
+    const agreements = ['eu-a-readmission', 'eu-b-readmission', 'eu-c-readmission'];
+    for (const id of agreements) await t.registerAgreement(id);
+    const counts = new Map(agreements.map((id) => [id, 0]));
+    const write = (index: number) => {
+      const id = agreements[index % agreements.length]!;
+      counts.set(id, counts.get(id)! + 1);
+      return t!.round(id, counts.get(id)!);
+    };
+    for (let index = 0; index < 700; index++) await write(index);
+    // The shared feed is running ahead of the resuming clients.
+    const watcher = connect(`${t.base}/events/live`, TOKENS.auditor);
+    await watcher.ready;
+    const before = await t.store.headPosition();
+    const resumed = [5, 250, 480, 690].flatMap((after) => [TOKENS.auditor, TOKENS.viewer].map((token) => ({ after, client: connect(`${t!.base}/events/live`, token, { 'last-event-id': String(after) }) })));
+    // Writes go on until every client has caught up with the log as it was when they connected.
+    const caughtUp = () => resumed.every(({ after, client }) => client.received.length >= before - after);
+    const deadline = Date.now() + 10_000;
+    for (let index = 0; (!caughtUp() || index < 30) && Date.now() < deadline; index++) await write(index);
+    await Promise.all(resumed.map(({ client }) => client.ready));
+    const head = await t.store.headPosition();
+    expect(head).toBeGreaterThanOrEqual(before + 30);
+    for (const { after, client } of resumed) {
+      const frames = await client.until(head - after);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      expect(frames.map((frame) => frame.id)).toEqual(Array.from({ length: head - after }, (_, index) => after + 1 + index));
+      client.close();
+    }
+    watcher.close();
+  });
+});
+
+/** A response that takes everything written to it (`taking`) or nothing more (a client that stopped reading). */
+function fakeResponse(taking: boolean) {
+  const raw = new EventEmitter() as EventEmitter & { destroyed: boolean; writableEnded: boolean; text: string; write: (chunk: Buffer) => boolean; destroy: () => void; end: () => void };
+  Object.assign(raw, { destroyed: false, writableEnded: false, text: '' });
+  raw.write = (chunk) => {
+    raw.text += chunk.toString();
+    return taking;
+  };
+  raw.destroy = () => {
+    raw.destroyed = true;
+    raw.emit('close');
+  };
+  raw.end = () => {
+    raw.writableEnded = true;
+    raw.emit('close');
+  };
+  return raw;
+}
+
+describe('the shared feed, when a write lands while a client catches up', () => {
+  it('hands the client over from its own read to the shared feed without a gap or a repeat', async () => {
+    const memory = new MemoryEventStore();
+    const append = (round: number) => memory.append('agreement-eu-x-readmission', [{ type: 'NegotiationRoundHeld', data: { occurredOn: '2021', round } }], { expectedRevision: 'any' });
+    // A catch-up read can be held once it has read its page, as a slow disk or a busy loop would.
+    let hold: Promise<void> | undefined;
+    let held!: () => void;
+    const heldNow = new Promise<void>((resolve) => (held = resolve));
+    const store = new Proxy(memory, {
+      get(target, name) {
+        if (name === 'readAll') {
+          return (options: Parameters<EventStore['readAll']>[0]) => (async function* () {
+            const page = [];
+            for await (const event of target.readAll(options)) page.push(event);
+            const gate = hold;
+            hold = undefined;
+            if (gate) {
+              held();
+              await gate;
+            }
+            yield* page;
+          })();
+        }
+        const value = Reflect.get(target, name) as unknown;
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    }) as EventStore;
+    const fanout = new LiveFanout({ store, load: () => Promise.reject(new Error('no viewer here')), registrationOf: () => undefined, log: silent });
+    const ids = (raw: ReturnType<typeof fakeResponse>) => [...raw.text.matchAll(/^id: (\d+)$/gm)].map((match) => Number(match[1]));
+    const until = async (check: () => boolean) => {
+      for (let waited = 0; !check() && waited < 5000; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+    try {
+      for (let round = 1; round <= 10; round++) await append(round);
+      const watching = fakeResponse(true);
+      await fanout.join(new LiveSubscriber(watching as unknown as ServerResponse, 'full', {}, 10, silent));
+      let release!: () => void;
+      hold = new Promise((resolve) => (release = resolve));
+      const resuming = fakeResponse(true);
+      const joined = fanout.join(new LiveSubscriber(resuming as unknown as ServerResponse, 'full', {}, 3, silent));
+      // Its read of 4-10 is held while 11 is recorded and the shared feed sends it.
+      await heldNow;
+      await append(11);
+      await until(() => ids(watching).includes(11));
+      release();
+      await joined;
+      await append(12);
+      await append(13);
+      await until(() => ids(resuming).includes(13));
+      expect(ids(resuming)).toEqual([4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+      expect(ids(watching)).toEqual([11, 12, 13]);
+    } finally {
+      await fanout.close();
+      await memory.close();
+    }
+  });
+});
+
+describe('a live client that stops reading', () => {
+  const stuckResponse = () => fakeResponse(false);
+
+  it('is cut once it is more than 16 MiB behind, and nothing sent to it waits for it', () => {
+    const raw = stuckResponse();
+    const subscriber = new LiveSubscriber(raw as unknown as ServerResponse, 'viewer', {}, 0, silent);
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    for (let sent = 0; sent <= MAX_BEHIND_BYTES + 2 * chunk.length; sent += chunk.length) subscriber.send(chunk);
+    expect(raw.destroyed).toBe(true);
+    expect(subscriber.closed).toBe(true);
+  });
+});
