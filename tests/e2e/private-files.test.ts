@@ -2,13 +2,23 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { demoDatasetPath } from '../../src/application/demo-data.js';
-import { startServer, stopServer } from './server-process.js';
+import { startServer as startProcess, stopServer, type RunningServer } from './server-process.js';
 
 const root = join(import.meta.dirname, '../..');
 const work = mkdtempSync(join(tmpdir(), 'ledger-private-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+// A test that fails before stopping its server must not leave it running.
+const running: RunningServer[] = [];
+afterEach(() => {
+  for (const server of running.splice(0)) if (server.child.exitCode === null) server.child.kill('SIGKILL');
+});
+async function startServer(env: Record<string, string>): Promise<RunningServer> {
+  const server = await startProcess(env);
+  running.push(server);
+  return server;
+}
 
 const FILES = ['ledger.sqlite', 'ledger.sqlite-wal', 'ledger.sqlite-shm', 'read-models.sqlite', 'read-models.sqlite-wal', 'read-models.sqlite-shm', 'api-tokens.json', 'lock.sqlite', 'lock.pid'];
 const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
