@@ -125,8 +125,10 @@ async function* fileBatches(input: Readable, batchSize: number, onProgress: Tran
       onProgress?.(read, lineNumber);
     }
   }
-  if (batch.length > 0) yield batch;
-  onProgress?.(read, lineNumber);
+  if (batch.length > 0) {
+    yield batch;
+    onProgress?.(read, lineNumber);
+  }
   // Still inside the store's transaction: throwing here undoes every batch.
   if (!header) throw new ImportFileError(0, 'the file is empty');
   if (!trailer) throw new ImportFileError(lineNumber, 'the file ends without its trailer line: it was cut short');
