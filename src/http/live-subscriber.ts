@@ -50,6 +50,7 @@ export class LiveSubscriber {
   private stall: NodeJS.Timeout | undefined;
   private emptied: Array<() => void> = [];
   private gone = false;
+  private ending = false;
 
   constructor(
     private readonly raw: ServerResponse,
@@ -76,7 +77,7 @@ export class LiveSubscriber {
 
   /** Writes now if the socket takes it, queues it otherwise; never waits. */
   send(chunk: Buffer): void {
-    if (this.closed) return;
+    if (this.closed || this.ending) return;
     if (this.queue.length === 0 && this.stall === undefined) {
       if (!this.raw.write(chunk)) this.stalled();
       return;
@@ -95,10 +96,13 @@ export class LiveSubscriber {
   /** Ends the response once what is queued is flushed; cut after a grace if the client is not reading. */
   end(): Promise<void> {
     if (this.gone) return Promise.resolve();
-    if (!this.raw.destroyed && !this.raw.writableEnded) {
-      for (const chunk of this.queue.splice(0)) this.raw.write(chunk);
-      this.raw.end();
-    }
+    this.ending = true;
+    // Ended with data still unsent, a response counts as done and the server closes it as idle.
+    const finish = () => {
+      if (!this.closed) this.raw.end();
+    };
+    if (this.queue.length === 0 && this.stall === undefined) finish();
+    else this.emptied.push(finish);
     const timer = setTimeout(() => {
       this.log.warn('live feed cut at shutdown: its client was not reading');
       this.raw.destroy();

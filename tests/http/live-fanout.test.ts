@@ -4,7 +4,7 @@ import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { registerModel } from '../../projections/register/projection.js';
 import { buildApp } from '../../src/app.js';
 import { CommandHandler } from '../../src/application/handle-command.js';
@@ -13,7 +13,7 @@ import type { EventStore } from '../../src/event-store/port.js';
 import { MemoryEventStore } from '../../src/event-store/memory.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite.js';
 import { LiveFanout } from '../../src/http/live-fanout.js';
-import { LiveSubscriber, MAX_BEHIND_BYTES } from '../../src/http/live-subscriber.js';
+import { LiveSubscriber, MAX_BEHIND_BYTES, STALL_CUT_MS } from '../../src/http/live-subscriber.js';
 import { TokenBook } from '../../src/http/tokens.js';
 import { SqliteDocumentStore } from '../../src/read-models/sqlite-document-store.js';
 import { TOKENS } from './fixture.js';
@@ -227,5 +227,38 @@ describe('a live client that stops reading', () => {
     for (let sent = 0; sent <= MAX_BEHIND_BYTES + 2 * chunk.length; sent += chunk.length) subscriber.send(chunk);
     expect(raw.destroyed).toBe(true);
     expect(subscriber.closed).toBe(true);
+  });
+
+  it('is cut once its socket has stayed full for 30 s', () => {
+    vi.useFakeTimers();
+    try {
+      const raw = stuckResponse();
+      const subscriber = new LiveSubscriber(raw as unknown as ServerResponse, 'full', {}, 0, silent);
+      subscriber.send(Buffer.from('id: 1\nevent: AgreementRegistered\ndata: {}\n\n'));
+      vi.advanceTimersByTime(STALL_CUT_MS - 1);
+      expect(raw.destroyed).toBe(false);
+      vi.advanceTimersByTime(1);
+      expect(raw.destroyed).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('at shutdown, is cut after a second if it is not reading; one that reads is ended cleanly', async () => {
+    vi.useFakeTimers();
+    try {
+      const stuck = stuckResponse();
+      const reading = fakeResponse(true);
+      const subscribers = [stuck, reading].map((raw) => new LiveSubscriber(raw as unknown as ServerResponse, 'full', {}, 0, silent));
+      for (const subscriber of subscribers) subscriber.send(Buffer.from('id: 1\nevent: AgreementRegistered\ndata: {}\n\n'));
+      const ended = subscribers.map((subscriber) => subscriber.end());
+      expect([reading.writableEnded, reading.destroyed]).toEqual([true, false]);
+      expect([stuck.writableEnded, stuck.destroyed]).toEqual([false, false]);
+      vi.advanceTimersByTime(1000);
+      await Promise.all(ended);
+      expect([stuck.writableEnded, stuck.destroyed]).toEqual([false, true]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
