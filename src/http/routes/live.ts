@@ -39,7 +39,7 @@ const DESCRIPTION = [
   '',
   'Viewers: what the register and dashboards show, and nothing else. A registration (`event: AgreementRegistered`, `data`: `agreementId`, `eventId`, `position`, `data`); a step (`event` is its type, `data`: `agreementId`, `position`, `eventId`, `step`, `occurredOn`, `tentative`, and `body`, `location`, `party` when recorded), corrections applied, never one that has been withdrawn; a correction or a withdrawal as `event: agreement` with `data.agreement` the agreement as `GET /agreements/{id}` shows it. No metadata, reasons or earlier versions, whatever position a client resumes from.',
   '',
-  `At most LIVE_MAX_SUBSCRIBERS clients at once: past it, 503 with Retry-After. A client that stops reading is cut once it is 16 MiB or 30 s behind.`,
+  'Frames go out in batches, every clients/2,000 s (10 ms at least: up to half a second with 1,000 clients). At most LIVE_MAX_SUBSCRIBERS clients at once: past it, 503 `TOO_MANY_SUBSCRIBERS` with Retry-After. A client that stops reading is cut once 16 MiB wait for it or its socket has stayed full for 30 s; it resumes with Last-Event-ID.',
 ].join('\n');
 
 /** GET /events/live: the log as it grows, to each role as much of it as that role may read elsewhere. */
