@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { AsOfRegister } from './application/as-of-register.js';
 import type { CommandHandler } from './application/handle-command.js';
 import { LedgerMetrics } from './application/metrics.js';
 import type { Projector } from './application/projector.js';
@@ -111,10 +112,11 @@ export async function buildApp({ store, logger, handler, register, tokens, metri
   // Routes come after swagger so that they appear in the document.
   await app.register(healthRoutes(store, [register as unknown as Projector<unknown>]));
   await app.register(metricsRoutes(metrics));
-  await app.register(agreementRoutes({ handler, register, store }));
+  const asOf = new AsOfRegister(store, register);
+  await app.register(agreementRoutes({ handler, register, store, asOf }));
   await app.register(auditRoutes({ store, handler }));
   await app.register(projectionRoutes(store, [register as unknown as Projector<unknown>]));
-  await app.register(dashboardRoutes(store, register, () => new Date().toISOString().slice(0, 10)));
+  await app.register(dashboardRoutes(register, asOf, () => new Date().toISOString().slice(0, 10)));
   await app.register(liveRoutes({ store, register, handler, maxSubscribers: liveMaxSubscribers }));
   await app.register(globalLogRoutes(store));
   return app;

@@ -1,31 +1,17 @@
-import { asOccurredBy, restoreStep, type StoredStep } from '../../domain/agreement/index.js';
+import { asOccurredBy, isStepEventType, restoreStep, type StoredStep } from '../../domain/agreement/index.js';
 import type { PartialDate } from '../../domain/shared/partial-date.js';
-import { ItemsInMemory } from '../../projections/read-model.js';
+import { ItemsInMemory, type Items } from '../../projections/read-model.js';
 import { documentOf, foldRegister, registerEntry, stateWithSteps, type RegisterDocument, type RegisterEntry } from '../../projections/register/projection.js';
-import type { EventStore } from '../event-store/port.js';
+import type { EventStore, StoredEvent } from '../event-store/port.js';
 import { toRecorded } from './handle-command.js';
+import { QueryBudget, type Slices } from './query-budget.js';
 import type { RegisterProjector } from './register-projector.js';
 
-/**
- * The register as the ledger knew it at `until` (an ISO time), computed by replaying the log up
- * to that moment through the same fold the live register uses: rows, statuses and last activity
- * are exactly what the register showed then. Costs a pass over the log, and holds the steps of
- * the log up to then in memory: an audit question, not a dashboard's polling.
- */
-export async function registerRecordedAsOf(store: EventStore, until: string): Promise<RegisterEntry[]> {
-  const limit = Date.parse(until);
-  const documents = new Map<string, RegisterDocument>();
-  const steps = new Map<string, ItemsInMemory<StoredStep>>();
-  for await (const stored of store.readAll({ streamPrefix: 'agreement-' })) {
-    if (Date.parse(stored.recordedAt) > limit) break;
-    const key = stored.stream.slice('agreement-'.length);
-    let items = steps.get(key);
-    if (!items) steps.set(key, (items = new ItemsInMemory()));
-    const next = foldRegister(documents.get(key), { stream: stored.stream, position: stored.position, recordedAt: stored.recordedAt, event: toRecorded(stored) }, items);
-    if (next) documents.set(key, next);
-  }
-  return [...documents.values()].map(registerEntry);
-}
+const PREFIX = 'agreement-';
+
+/** A recording moment this long past is settled: no event recorded later can be dated before it. */
+const SETTLED_MS = 60_000;
+const REPLAY_PAGE = 200;
 
 /** A register row as it stood in the world by a date, with the steps that may fall either side of it. */
 export interface OccurredByEntry extends RegisterEntry {
@@ -34,15 +20,98 @@ export interface OccurredByEntry extends RegisterEntry {
 }
 
 /**
+ * The register at another moment, for auditors: each answer runs within a query budget, in
+ * slices. The last answer for a settled recording moment is kept, so paging through it replays
+ * the log once.
+ */
+export class AsOfRegister {
+  private kept: { until: string; entries: RegisterEntry[] } | undefined;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly register: Pick<RegisterProjector, 'entries' | 'items' | 'position'>,
+    private readonly budget = new QueryBudget(),
+  ) {}
+
+  async recordedAsOf(until: string): Promise<RegisterEntry[]> {
+    if (this.kept?.until === until) return this.kept.entries;
+    return this.budget.run(async (slices) => {
+      const startedAt = Date.now();
+      const entries = await registerRecordedAsOf(this.store, until, slices);
+      if (Date.parse(until) < startedAt - SETTLED_MS) this.kept = { until, entries };
+      return entries;
+    });
+  }
+
+  occurredBy(boundary: PartialDate): Promise<{ entries: OccurredByEntry[]; uncertain: number }> {
+    return this.budget.run((slices) => registerOccurredBy(this.register, boundary, slices));
+  }
+}
+
+/** A replay keeps no steps: only a correction reads them back, and `stepsBefore` fetches those. */
+const NO_STEPS: Items<StoredStep> = {
+  chain: () => {
+    throw new Error('a replay keeps no steps');
+  },
+  put: () => {},
+};
+
+/**
+ * The register as the ledger knew it at `until` (an ISO time), computed by replaying the log up
+ * to that moment through the same fold the live register uses: rows, statuses and last activity
+ * are exactly what the register showed then. Memory holds one document per agreement: the steps
+ * a correction reaches back to are read again from that agreement's stream.
+ */
+export async function registerRecordedAsOf(store: EventStore, until: string, slices: Slices): Promise<RegisterEntry[]> {
+  const limit = Date.parse(until);
+  const documents = new Map<string, RegisterDocument>();
+  // Short pages: reading one is work the event loop cannot interrupt.
+  for (let from = 1, read = REPLAY_PAGE; read === REPLAY_PAGE; ) {
+    read = 0;
+    for await (const stored of store.readAll({ fromPosition: from, streamPrefix: PREFIX, limit: REPLAY_PAGE })) {
+      read++;
+      from = stored.position + 1;
+      if (Date.parse(stored.recordedAt) > limit) return [...documents.values()].map(registerEntry);
+      const key = stored.stream.slice(PREFIX.length);
+      const reachesBack = stored.type !== 'AgreementRegistered' && !isStepEventType(stored.type);
+      const steps = reachesBack ? await stepsBefore(store, stored, slices) : NO_STEPS;
+      const next = foldRegister(documents.get(key), projected(stored), steps);
+      if (next) documents.set(key, next);
+    }
+    await slices.next();
+  }
+  return [...documents.values()].map(registerEntry);
+}
+
+/** The steps of `event`'s agreement as they stood just before it, folded again from its stream. */
+async function stepsBefore(store: EventStore, event: StoredEvent, slices: Slices): Promise<ItemsInMemory<StoredStep>> {
+  const steps = new ItemsInMemory<StoredStep>();
+  let document: RegisterDocument | undefined;
+  if (event.revision === 0) return steps;
+  for await (const earlier of store.readStream(event.stream, { to: event.revision - 1 })) {
+    await slices.next();
+    document = foldRegister(document, projected(earlier), steps);
+  }
+  return steps;
+}
+
+const projected = (stored: StoredEvent) => ({ stream: stored.stream, position: stored.position, recordedAt: stored.recordedAt, event: toRecorded(stored) });
+
+/**
  * Every agreement as it stood in the world by `boundary`, by what is known now (corrections
  * applied). An agreement none of whose steps can have happened by then did not exist in the world
  * yet and is left out; one whose only steps straddle the boundary is kept, with them listed.
  * Reads every agreement's steps from disk, one agreement at a time.
  */
-export function registerOccurredBy(register: Pick<RegisterProjector, 'entries' | 'items'>, boundary: PartialDate): { entries: OccurredByEntry[]; uncertain: number } {
+export async function registerOccurredBy(
+  register: Pick<RegisterProjector, 'entries' | 'items'>,
+  boundary: PartialDate,
+  slices: Slices,
+): Promise<{ entries: OccurredByEntry[]; uncertain: number }> {
   let uncertain = 0;
   const entries: OccurredByEntry[] = [];
   for (const [key, document] of register.entries()) {
+    await slices.next();
     const state = stateWithSteps(document, register.items(key).map(({ value }) => restoreStep(value)));
     const view = asOccurredBy(state, boundary);
     if (view.state.steps.length === 0 && view.uncertain.length === 0) continue;

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { InvalidCursorError } from '../../projections/register/queries.js';
 import { InvalidSpanCursorError } from '../read-models/document-store.js';
+import { QueryBudgetExceededError, ServerBusyError } from '../application/query-budget.js';
 import { DomainError } from '../../domain/shared/errors.js';
 import { EventStoreError, IntegrityError, StoreCorruptError, VersionConflictError } from '../event-store/errors.js';
 import { BodyRefusedError, JSON_MEDIA_TYPE } from './json-body.js';
@@ -38,6 +39,10 @@ export function problemFor(error: FastifyError | Error, request: FastifyRequest)
       ? { status: 412, title: 'Precondition Failed', code: 'REVISION_MISMATCH', detail: `If-Match: the agreement is at revision ${String(error.actual)}, not ${String(error.expected)}`, extensions: { currentRevision: error.actual } }
       : { status: 409, title: 'Conflict', code: 'CONCURRENT_WRITES', detail: 'too many concurrent writes to this agreement; try again', extensions: {} };
   }
+  if (error instanceof ServerBusyError) {
+    return { status: 503, title: 'Service Unavailable', code: 'SERVER_BUSY', detail: error.message, retryAfterSeconds: error.retryAfterSeconds };
+  }
+  if (error instanceof QueryBudgetExceededError) return { status: 503, title: 'Service Unavailable', code: 'QUERY_BUDGET_EXCEEDED', detail: error.message, retryAfterSeconds: 60 };
   if (error instanceof BodyRefusedError) return error.problem;
   if ((error as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
     const given = request.headers['content-type'];

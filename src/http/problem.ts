@@ -10,6 +10,8 @@ export interface Problem {
   code: string;
   /** Members that say more about this kind of problem (e.g. currentState, allowedSteps). */
   extensions?: Record<string, unknown>;
+  /** When to ask again (503, 429): sent as Retry-After and as `retryAfterSeconds`. */
+  retryAfterSeconds?: number;
   /** Response headers the problem calls for (e.g. Accept-Encoding with a 415 for a content coding). */
   headers?: Record<string, string>;
 }
@@ -17,6 +19,7 @@ export interface Problem {
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
   const { extensions, headers, ...core } = problem;
   if (headers) reply.headers(headers);
+  if (problem.retryAfterSeconds !== undefined) reply.header('retry-after', String(problem.retryAfterSeconds));
   return reply
     .code(problem.status)
     .type('application/problem+json')

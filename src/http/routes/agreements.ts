@@ -11,7 +11,7 @@ import type { Projector } from '../../application/projector.js';
 import { registerEntry, type RegisterEntry } from '../../../projections/register/projection.js';
 import type { RegisterProjector } from '../../application/register-projector.js';
 import { partialDate } from '../../../domain/shared/partial-date.js';
-import { registerOccurredBy, registerRecordedAsOf, type OccurredByEntry } from '../../application/as-of-register.js';
+import type { AsOfRegister, OccurredByEntry } from '../../application/as-of-register.js';
 import type { EventStore } from '../../event-store/port.js';
 import { AUDIT_READERS, permits, READERS, WRITERS } from '../auth.js';
 import { caughtUp } from '../read-your-writes.js';
@@ -23,9 +23,10 @@ import { AgreementViews } from '../agreement-views.js';
 
 export interface AgreementRouteDeps {
   handler: CommandHandler;
-  /** The log itself, for the register as the ledger knew it at another moment. */
   store: EventStore;
   register: RegisterProjector;
+  /** The register at another moment, within the audit questions' budget. */
+  asOf: AsOfRegister;
 }
 
 /** Every write says where it landed in the log; reads take it back as `?minPosition=` (read-your-writes). */
@@ -39,7 +40,7 @@ const WriteHeaders = z.object({
 });
 
 /** Desk officers write here; auditors and dashboards read. */
-export const agreementRoutes = ({ handler, register, store }: AgreementRouteDeps): FastifyPluginAsyncZod =>
+export const agreementRoutes = ({ handler, register, store, asOf }: AgreementRouteDeps): FastifyPluginAsyncZod =>
   async (app) => {
     // About 16 MB of prepared JSON: the agreements dashboards poll, not the whole register.
     const views = new AgreementViews(16 * 2 ** 20);
@@ -142,11 +143,11 @@ export const agreementRoutes = ({ handler, register, store }: AgreementRouteDeps
         request.log.info({ audit: 'register', recordedAsOf, occurredBy }, 'audit read');
       }
       if (recordedAsOf !== undefined) {
-        const page = queryRegister(await registerRecordedAsOf(store, recordedAsOf), query);
+        const page = queryRegister(await asOf.recordedAsOf(recordedAsOf), query);
         return { ...page, items: page.items.map(row), recordedAsOf, position: register.position };
       }
       if (occurredBy !== undefined) {
-        const { entries, uncertain } = registerOccurredBy(register, partialDate(occurredBy));
+        const { entries, uncertain } = await asOf.occurredBy(partialDate(occurredBy));
         const page = queryRegister(entries, query);
         return { ...page, items: (page.items as OccurredByEntry[]).map(row), occurredBy, uncertainSteps: uncertain, position: register.position };
       }

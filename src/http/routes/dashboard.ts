@@ -9,10 +9,9 @@ import { partner, partners } from '../../../projections/partners/queries.js';
 import { pipeline } from '../../../projections/pipeline/queries.js';
 import { registerEntry } from '../../../projections/register/projection.js';
 import { stalled } from '../../../projections/stalled/queries.js';
-import { registerOccurredBy, registerRecordedAsOf } from '../../application/as-of-register.js';
+import type { AsOfRegister } from '../../application/as-of-register.js';
 import type { Projector } from '../../application/projector.js';
 import type { RegisterProjector } from '../../application/register-projector.js';
-import type { EventStore } from '../../event-store/port.js';
 import { AUDIT_READERS, permits, READERS } from '../auth.js';
 import { sendProblem } from '../problem.js';
 import { caughtUp } from '../read-your-writes.js';
@@ -23,13 +22,14 @@ const Day = DayText;
 const problems = (...statuses: number[]) => Object.fromEntries(statuses.map((status) => [status, ProblemView]));
 const Json = z.record(z.string(), z.unknown());
 const MAX_CALENDAR_OFFSET = 10_000;
+const MAX_CALENDAR_PAGE = 1000;
 
 /**
  * What dashboards read. Every dashboard is a query over the register (its documents in memory,
  * the calendar over its steps on disk): one fold keeps them consistent with each other by
  * construction, and one rebuild rebuilds them all.
  */
-export const dashboardRoutes = (store: EventStore, register: RegisterProjector, today: () => string): FastifyPluginAsyncZod =>
+export const dashboardRoutes = (register: RegisterProjector, asOf: AsOfRegister, today: () => string): FastifyPluginAsyncZod =>
   async (app) => {
     const entries = () => [...register.values()].map(registerEntry);
     const ready = (minPosition: number | undefined, reply: FastifyReply) => caughtUp(register as unknown as Projector<unknown>, minPosition, reply);
@@ -56,10 +56,10 @@ export const dashboardRoutes = (store: EventStore, register: RegisterProjector, 
         request.log.info({ audit: 'pipeline', recordedAsOf, occurredBy }, 'audit read');
       }
       if (recordedAsOf !== undefined) {
-        return { recordedAsOf, ...pipeline(await registerRecordedAsOf(store, recordedAsOf)) };
+        return { recordedAsOf, ...pipeline(await asOf.recordedAsOf(recordedAsOf)) };
       }
       if (occurredBy !== undefined) {
-        const { entries: rows, uncertain } = registerOccurredBy(register, partialDate(occurredBy));
+        const { entries: rows, uncertain } = await asOf.occurredBy(partialDate(occurredBy));
         return { occurredBy, uncertainSteps: uncertain, ...pipeline(rows), position: register.position };
       }
       return { ...pipeline(entries()), position: register.position };
@@ -101,7 +101,8 @@ export const dashboardRoutes = (store: EventStore, register: RegisterProjector, 
           to: PartialDateText,
           // A long period over many agreements is large: answered a page at a time, each page
           // after the cursor the one before gave (a seek, as quick at the thousandth page as at the first).
-          limit: z.coerce.number().int().min(1).max(5000).default(500),
+          // At most 1,000: a page is built and serialised in one go, and a larger one held the event loop for tenths of a second.
+          limit: z.coerce.number().int().min(1).max(MAX_CALENDAR_PAGE).default(500),
           cursor: z.string().min(1).max(60).optional(),
           /** Kept for old clients: scanned past, so bounded. */
           offset: z.coerce.number().int().min(0).max(MAX_CALENDAR_OFFSET, `must be at most ${MAX_CALENDAR_OFFSET}; page further with cursor`).optional(),

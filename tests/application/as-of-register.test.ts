@@ -1,0 +1,115 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fillLog } from '../../bench/rebuild.js';
+import { registerEntry, registerModel } from '../../projections/register/projection.js';
+import { AsOfRegister, registerRecordedAsOf } from '../../src/application/as-of-register.js';
+import { demoDatasetPath } from '../../src/application/demo-data.js';
+import { CommandHandler } from '../../src/application/handle-command.js';
+import { importDataset } from '../../src/application/import-agreements.js';
+import { Projector } from '../../src/application/projector.js';
+import { QueryBudget, ServerBusyError, Slices } from '../../src/application/query-budget.js';
+import { MemoryEventStore } from '../../src/event-store/memory.js';
+import type { EventStore, ReadAllOptions, StoredEvent } from '../../src/event-store/port.js';
+import { SqliteEventStore } from '../../src/event-store/sqlite.js';
+import { MemoryDocumentStore } from '../../src/read-models/document-store.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ledger-as-of-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const unlimited = () => new Slices(Infinity, Infinity);
+
+describe('the register as recorded at a moment', () => {
+  it('equals the live register at the end of a log with corrections and withdrawals, though it keeps no steps', async () => {
+    const store = new MemoryEventStore();
+    const handler = new CommandHandler(store);
+    await importDataset(handler, JSON.parse(readFileSync(demoDatasetPath(), 'utf8')), 'test');
+    // Corrections and withdrawals reach back into steps recorded long before.
+    let n = 0;
+    for await (const event of store.readAll()) {
+      if (event.type !== 'NegotiationRoundHeld' || n++ % 3 !== 0) continue;
+      const id = event.stream.slice('agreement-'.length);
+      const command = n % 2
+        ? { type: 'CorrectStep' as const, input: { eventId: event.id, changes: { location: 'Brussels' }, reason: 'the minutes say Brussels' } }
+        : { type: 'WithdrawStep' as const, input: { eventId: event.id, reason: 'recorded against the wrong agreement' } };
+      await handler.handle(id, command, { actor: 'test', commandId: `fix-${event.id}` });
+    }
+    const live = new Projector(store, new MemoryDocumentStore(), registerModel, pino({ level: 'silent' }));
+    live.start();
+    expect(await live.waitFor(await store.headPosition(), 10_000)).toBe(true);
+    await live.stop();
+    const replayed = await registerRecordedAsOf(store, new Date(Date.now() + 60_000).toISOString(), unlimited());
+    const byId = (rows: Array<{ id: string }>) => [...rows].sort((a, b) => a.id.localeCompare(b.id));
+    expect(n).toBeGreaterThan(10);
+    expect(byId(replayed)).toEqual(byId([...live.values()].map(registerEntry)));
+  });
+
+  it('holds one document per agreement in memory, not the steps of the log', async () => {
+    const file = join(dir, 'memory.sqlite');
+    fillLog(file, 2000, 100);
+    const store = new SqliteEventStore(file);
+    // The heap is sampled as the replay reads.
+    let peak = 0;
+    const sampling: EventStore = Object.create(store, {
+      readAll: {
+        value: async function* (options?: ReadAllOptions): AsyncGenerator<StoredEvent> {
+          for await (const event of store.readAll(options)) {
+            if (event.position % 5000 === 0) peak = Math.max(peak, process.memoryUsage().heapUsed);
+            yield event;
+          }
+        },
+      },
+    });
+    global.gc?.();
+    const before = process.memoryUsage().heapUsed;
+    const rows = await registerRecordedAsOf(sampling, new Date(Date.now() + 60_000).toISOString(), unlimited());
+    expect(rows).toHaveLength(2000);
+    expect((peak - before) / 2 ** 20).toBeLessThan(40);
+    await store.close();
+  }, 60_000);
+});
+
+describe('the budget of audit questions', () => {
+  it('refuses a question beyond the ones it takes at once, and answers again once they are done', async () => {
+    const budget = new QueryBudget({ concurrent: 1, maxMs: 10_000 });
+    let release!: () => void;
+    const first = budget.run(() => new Promise<void>((resolve) => (release = resolve)));
+    await expect(budget.run(async () => 'second')).rejects.toBeInstanceOf(ServerBusyError);
+    release();
+    await first;
+    await expect(budget.run(async () => 'third')).resolves.toBe('third');
+  });
+
+  it('gives up a question that runs past its time, at the next slice', async () => {
+    const budget = new QueryBudget({ concurrent: 1, maxMs: 20 });
+    const endless = budget.run(async (slices) => {
+      for (;;) {
+        const until = performance.now() + 5;
+        while (performance.now() < until);
+        await slices.next();
+      }
+    });
+    await expect(endless).rejects.toThrow(/longer than its budget of 0.02 s/);
+  });
+
+  it('answers paging through a settled moment from the replay it kept', async () => {
+    const store = new MemoryEventStore();
+    await importDataset(new CommandHandler(store), JSON.parse(readFileSync(demoDatasetPath(), 'utf8')), 'test');
+    let reads = 0;
+    const counting: EventStore = Object.create(store, { readAll: { value: (options?: ReadAllOptions) => (reads++, store.readAll(options)) } });
+    const asOf = new AsOfRegister(counting, { entries: () => [][Symbol.iterator](), items: () => [], position: 0 });
+    const settled = new Date(Date.now() - 3_600_000).toISOString();
+    const first = await asOf.recordedAsOf(settled);
+    const afterFirst = reads;
+    expect(await asOf.recordedAsOf(settled)).toBe(first);
+    expect(reads).toBe(afterFirst);
+    // A moment not yet settled is replayed each time: events may still be recorded before it.
+    const open = new Date(Date.now() + 60_000).toISOString();
+    await asOf.recordedAsOf(open);
+    const afterOpen = reads;
+    await asOf.recordedAsOf(open);
+    expect(reads).toBeGreaterThan(afterOpen);
+  });
+});
