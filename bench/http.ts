@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { EventEmitter } from 'node:events';
 import { Agent, request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
 import { isMain, median, printTable, type Figure } from './harness.js';
+import { loadWithLatencies, quantile, type Loaded } from './load.js';
 
 /**
  * HTTP against a bare Fastify baseline, each server in its own process, autocannon on loopback
@@ -26,6 +25,10 @@ process.once('exit', () => {
   for (const dir of serverDirs) rmSync(dir, { recursive: true, force: true });
 });
 
+/** 50 connections of POST steps or GET agreements, spread over the 500 agreements the bench server has. */
+const load = (url: string, options: { method: 'POST' | 'GET'; seconds: number }) =>
+  loadWithLatencies(url, { ...options, headers: AUTH, ...(options.method === 'POST' ? { body: STEP } : {}), path: (i) => (options.method === 'POST' ? `/agreements/eu-bench-${i % 500}/steps` : `/agreements/eu-bench-${i % 500}`) });
+
 function startServer(mode: 'bare' | 'ours', synchronous: string): Promise<{ url: string; child: ChildProcess }> {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-http-'));
   serverDirs.add(dir);
@@ -41,59 +44,6 @@ function startServer(mode: 'bare' | 'ours', synchronous: string): Promise<{ url:
     child.stdout!.once('data', (chunk: Buffer) => resolve({ url: chunk.toString().trim(), child }));
     child.once('exit', (code) => reject(new Error(`bench server (${mode}) exited with ${code}`)));
   });
-}
-
-/** What one load run came to: autocannon's summary, and every 2xx latency in milliseconds, sorted. */
-interface Loaded {
-  result: autocannon.Result;
-  latencies: Float64Array;
-}
-
-/**
- * autocannon with 50 connections. Its own latency histogram keeps whole milliseconds (a bare
- * GET's p99 of 4-6 ms then moves by 20% with one step); each response's time as its client
- * measured it (process.hrtime, fractional) is kept here instead, and percentiles are read off those.
- * The same for ours and the baseline.
- */
-function load(url: string, options: { method: 'POST' | 'GET'; seconds: number }): Promise<Loaded> {
-  let counter = 0;
-  let latencies = new Float64Array(1 << 16);
-  let count = 0;
-  return new Promise((resolve, reject) => {
-    const instance = autocannon({
-      url,
-      connections: 50,
-      duration: options.seconds,
-      requests: [{
-        method: options.method,
-        headers: AUTH,
-        ...(options.method === 'POST' ? { body: STEP } : {}),
-        setupRequest: (request) => {
-          const agreement = counter++ % 500;
-          return { ...request, path: options.method === 'POST' ? `/agreements/eu-bench-${agreement}/steps` : `/agreements/eu-bench-${agreement}` };
-        },
-      }],
-    }, (error: unknown, result: autocannon.Result) => {
-      if (error) return reject(error instanceof Error ? error : new Error(String(error)));
-      resolve({ result, latencies: latencies.subarray(0, count).sort() });
-    });
-    // @types/autocannon leaves out the first argument (the client) that autocannon emits.
-    (instance as unknown as EventEmitter).on('response', (_client: unknown, status: number, _bytes: number, milliseconds: number) => {
-      if (status < 200 || status >= 300) return;
-      if (count === latencies.length) {
-        const grown = new Float64Array(latencies.length * 2);
-        grown.set(latencies);
-        latencies = grown;
-      }
-      latencies[count++] = milliseconds;
-    });
-  });
-}
-
-/** The q-quantile (0..1) of sorted values, nearest rank. */
-function quantile(sorted: ArrayLike<number>, q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
 /** 3,000 GETs one after another on one keep-alive connection, after 300 to warm up; latency in ms. */

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMain, printTable, type Figure } from './harness.js';
+import { caughtUp, sleep, startRealServer, stopServer } from './real-server.js';
 import { fillLog } from './rebuild.js';
 
 /**
@@ -30,54 +30,10 @@ function memoryOf(pid: number): Memory {
   return { rssMB: kB('VmRSS') / 1024, peakMB: kB('VmHWM') / 1024, anonMB: kB('RssAnon') / 1024, fileMB: kB('RssFile') / 1024 };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function startServer(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/server.ts')], {
-    cwd: ROOT,
-    env: {
-      ...process.env, EVENT_STORE: 'sqlite', DATA_DIR: dataDir, DEMO_DATA: 'false', API_TOKENS: `bench:viewer:${TOKEN}`,
-      LOG_LEVEL: 'warn', PORT: String(port), HOST: '127.0.0.1',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
-    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) return { child, url };
-    if (Date.now() > deadline) throw new Error('the server did not answer /health within 60 s');
-    await sleep(100);
-  }
-}
-
 async function get(url: string): Promise<unknown> {
   const response = await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } });
   if (!response.ok) throw new Error(`GET ${url}: ${response.status} ${await response.text()}`);
   return response.json();
-}
-
-/** Until the register has applied every event: GET /projections until it is live with no lag. */
-async function caughtUp(url: string, timeoutMs: number): Promise<number> {
-  const started = performance.now();
-  for (;;) {
-    const body = (await get(`${url}/projections`)) as { projections: Array<{ state: string; lag: { events: number } }> };
-    const register = body.projections[0]!;
-    if (register.state === 'live' && register.lag.events === 0) return (performance.now() - started) / 1000;
-    if (register.state === 'failed') throw new Error('the register failed while catching up');
-    if (performance.now() - started > timeoutMs) throw new Error(`the register did not catch up in ${timeoutMs / 1000} s`);
-    await sleep(250);
-  }
 }
 
 /** What people ask the server: register pages, single agreements, every dashboard; memory after each. */
@@ -117,11 +73,11 @@ export async function runRssBench(options: { quick: boolean }): Promise<Figure[]
     mkdirSync(dataDir);
     const total = fillLog(join(dataDir, 'ledger.sqlite'), agreements, 100);
     const bare = await bareNode();
-    server = await startServer(dataDir);
+    server = await startRealServer(dataDir, `bench:viewer:${TOKEN}`);
     const pid = server.child.pid!;
     let sampledPeak = 0;
     const sampler = setInterval(() => (sampledPeak = Math.max(sampledPeak, memoryOf(pid).rssMB)), 100);
-    const catchUpSeconds = await caughtUp(server.url, 30 * 60_000);
+    const catchUpSeconds = await caughtUp(server.url, TOKEN, 30 * 60_000);
     const afterCatchUp = memoryOf(pid);
     const { requests, phases } = await driveReads(server.url, agreements, pid);
     clearInterval(sampler);
@@ -143,19 +99,10 @@ export async function runRssBench(options: { quick: boolean }): Promise<Figure[]
       },
     ];
   } finally {
-    if (server) await stop(server.child);
+    if (server) await stopServer(server.child);
     rmSync(dir, { recursive: true, force: true });
   }
 }
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  if (!(await Promise.race([exited.then(() => true), sleep(15_000).then(() => false)]))) child.kill('SIGKILL');
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 if (isMain(import.meta.url)) {
   printTable('Server memory (one run)', await runRssBench({ quick: process.argv.includes('--quick') }));

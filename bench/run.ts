@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { printTable, type Figure } from './harness.js';
+import { runAuditLoadBench } from './audit-load.js';
 import { runHttpBench } from './http.js';
 import { runRebuildBench } from './rebuild.js';
 import { runRehydrateBench } from './rehydrate.js';
@@ -26,6 +27,7 @@ if (!quick) await section('Event store, NORMAL', () => runStoreBench({ quick, sy
 await section('Rehydration of one agreement', () => runRehydrateBench({ quick }));
 await section('Read model rebuild', () => runRebuildBench({ quick }));
 await section('HTTP, embedded store at FULL (each server in its own process, autocannon on loopback)', () => runHttpBench({ quick }));
+await section('Audit questions beside plain reads (the real server on the generated log)', () => runAuditLoadBench({ quick }));
 await section('Server memory (the real server on a generated log, after catch-up and reads)', () => runRssBench({ quick }));
 
 const machine = { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
