@@ -35,11 +35,13 @@ describe('a read model in a crash loop', () => {
     const file = join(dir, 'ledger.sqlite');
     const total = fillLog(file, 4000, 100);
     const checkpoints: number[] = [];
-    for (let start = 0; start < 3; start++) checkpoints.push(await projectForAWhile(file, 700));
+    for (let start = 0; start < 3; start++) checkpoints.push(await projectForAWhile(file, 1200));
     expect(checkpoints[0]).toBeGreaterThan(0);
-    expect(checkpoints[1]).toBeGreaterThan(checkpoints[0]!);
-    expect(checkpoints[2]).toBeGreaterThan(checkpoints[1]!);
-    expect(checkpoints[2]).toBeLessThan(total);
+    // Each start goes further, until one has caught up with the whole log.
+    for (const [index, checkpoint] of checkpoints.entries()) {
+      if (index > 0 && checkpoints[index - 1]! < total) expect(checkpoint).toBeGreaterThan(checkpoints[index - 1]!);
+    }
+    expect(checkpoints[0]).toBeLessThan(total);
   }, 120_000);
 });
 
