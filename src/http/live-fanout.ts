@@ -15,6 +15,8 @@ const CATCH_UP_PAGE = 500;
  */
 const WRITES_PER_SECOND = 2000;
 const MIN_PACE_MS = 10;
+/** Socket writes between two turns of the event loop, so that requests are served while a page goes out. */
+const WRITES_PER_TURN = 100;
 const HEARTBEAT_MS = 15_000;
 
 export interface FanoutDeps {
@@ -183,8 +185,11 @@ export class LiveFanout {
     const first = page[0]?.position ?? 0;
     const last = page[page.length - 1]?.position ?? this.position;
     const shared = new Map<string, Buffer | undefined>();
-    for (const subscriber of this.live) {
+    let written = 0;
+    for (const subscriber of [...this.live]) {
       if (subscriber.next > last) continue;
+      // A thousand socket writes in one go held the event loop for tens of milliseconds.
+      if (++written % WRITES_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
       let chunk: Buffer | undefined;
       if (subscriber.next <= first) {
         chunk = shared.has(subscriber.key) ? shared.get(subscriber.key) : this.chunkFor(entries, subscriber);
