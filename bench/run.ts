@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { printTable, type Figure } from './harness.js';
 import { runAuditLoadBench } from './audit-load.js';
 import { runHttpBench } from './http.js';
+import { runLiveBench } from './live.js';
 import { runRebuildBench } from './rebuild.js';
 import { runRehydrateBench } from './rehydrate.js';
 import { runRssBench } from './rss.js';
@@ -27,6 +28,7 @@ if (!quick) await section('Event store, NORMAL', () => runStoreBench({ quick, sy
 await section('Rehydration of one agreement', () => runRehydrateBench({ quick }));
 await section('Read model rebuild', () => runRebuildBench({ quick }));
 await section('HTTP, embedded store at FULL (each server in its own process, autocannon on loopback)', () => runHttpBench({ quick }));
+await section('Live feed: writes while viewers follow GET /events/live (two real servers on copies of the generated log, each in its own process)', () => runLiveBench({ quick }));
 await section('Audit questions beside plain reads (the real server on the generated log)', () => runAuditLoadBench({ quick }));
 await section('Server memory (the real server on a generated log, after catch-up and reads)', () => runRssBench({ quick }));
 
