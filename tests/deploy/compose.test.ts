@@ -73,6 +73,14 @@ describe('docker-compose.yml', () => {
     for (const [name, api] of apis) expect(config, `upstream server ${name}`).toMatch(new RegExp(`\\bserver ${name}:${env(api, 'PORT')}\\b`));
   });
 
+  it('lets the instances trust X-Forwarded-For only because the proxy overwrites what a client sent', () => {
+    const mount = services.find(([name]) => name === 'proxy')![1].volumes?.find((v) => v.startsWith('./deploy/'))?.split(':')[0];
+    const config = readRepoFile(mount!);
+    for (const [name, api] of apis) expect(env(api, 'TRUST_PROXY'), name).toBeTruthy();
+    expect(config).toMatch(/proxy_set_header X-Forwarded-For \$remote_addr;/);
+    expect(config).not.toMatch(/proxy_add_x_forwarded_for/);
+  });
+
   it('has a health check on every service', () => {
     for (const [name, service] of services) expect(service.healthcheck?.test?.length ?? 0, name).toBeGreaterThan(1);
   });
