@@ -143,7 +143,7 @@ export class SqliteDocumentStore implements DocumentStore {
     if (cursor === undefined) rows = table.pageInSpan.all(earliest, last, first, limit + 1, offset) as SpanRow[];
     else {
       rows = table.restOfGroup.all(cursor.start, cursor.end, cursor.seq, limit + 1) as SpanRow[];
-      if (rows.length <= limit) rows.push(...(table.groupsAfter.all(cursor.start, cursor.end, last, first, limit + 1 - rows.length) as SpanRow[]));
+      if (rows.length <= limit) rows.push(...(table.groupsAfter.all(cursor.start, cursor.end, earliest, last, first, limit + 1 - rows.length) as SpanRow[]));
     }
     // One row more than asked says whether there is a next page.
     const page = rows.slice(0, limit);

@@ -27,7 +27,6 @@ function createSpanIndex(table: string): string {
   return `CREATE INDEX IF NOT EXISTS ${table}_by_days ON ${table} (span_start, span_end) WHERE span_start IS NOT NULL;`;
 }
 
-
 /** A 'YYYY-MM-DD' column as a day number (see days.ts); julianday is exact at midnight. */
 const DAY_OF = (column: string) => `CAST(julianday(${column}) - 2440587.5 AS INTEGER)`;
 
@@ -56,8 +55,9 @@ function statementsFor(db: Database.Database, table: string) {
     ),
     // After a cursor (start, end, seq): the rest of its (start, end) group, then the groups after it.
     restOfGroup: db.prepare(`SELECT key, seq, prev, item AS json, span_start, span_end FROM ${table} WHERE span_start = ? AND span_end = ? AND seq > ? ORDER BY seq LIMIT ?`),
+    // (cursor start, cursor end, earliest, last, first, limit)
     groupsAfter: db.prepare(
-      `SELECT key, seq, prev, item AS json, span_start, span_end FROM ${table} WHERE (span_start, span_end) > (?, ?) AND span_start <= ? AND span_end >= ?
+      `SELECT key, seq, prev, item AS json, span_start, span_end FROM ${table} WHERE (span_start, span_end) > (?, ?) AND span_start BETWEEN ? AND ? AND span_end >= ?
        ORDER BY span_start, span_end, seq LIMIT ?`,
     ),
     put: db.prepare(putItemSql(table)),
