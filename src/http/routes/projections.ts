@@ -26,16 +26,17 @@ export const projectionRoutes = (store: EventStore, projectors: ReadonlyArray<Pr
       config: { roles: READERS },
       schema: {
         tags: ['operations'],
-        summary: 'Each read model with its version, state, checkpoint and lag',
-        response: { 200: z.object({ headPosition: z.number().int(), projections: z.array(ProjectionView) }) },
+        summary: "Each read model with its version, state, checkpoint and lag; what the store is degraded by, in detail (/health, public, says only what kind)",
+        response: { 200: z.object({ headPosition: z.number().int(), storeDegraded: z.array(z.string()).optional(), projections: z.array(ProjectionView) }) },
       },
     }, async () => {
       const headPosition = await store.headPosition();
+      const degraded = (await store.health().catch(() => undefined))?.degraded;
       const now = Date.now();
       const projections = [];
       for (const projector of projectors) {
         projections.push({ ...projector.describe(), lag: await projectionLag(store, projector, headPosition, now) });
       }
-      return { headPosition, projections };
+      return { headPosition, ...(degraded?.length ? { storeDegraded: degraded } : {}), projections };
     });
   };
