@@ -3,6 +3,7 @@ import { walkBack, type Item, type Items, type ProjectedEvent, type ReadModel } 
 import type { EventStore, ReadModelEvent, Subscription } from '../event-store/port.js';
 import type { DocumentStore, ItemPage, SpanPage } from '../read-models/document-store.js';
 import type { RecordedEvent } from '../../domain/agreement/index.js';
+import { Backoff } from './backoff.js';
 import { ChangedDocuments } from './changed-documents.js';
 import { PendingItems } from './pending-items.js';
 import { PositionWaiters } from './position-waiters.js';
@@ -80,7 +81,7 @@ export class Projector<Doc, Value = never> {
   private appliedSinceItems = 0;
   private appliedSinceFlush = 0;
   private readonly waiters = new PositionWaiters(() => this.status.position);
-  private recovery: { timer: NodeJS.Timeout | undefined; delayMs: number } = { timer: undefined, delayMs: RECOVERY_FIRST_MS };
+  private readonly recovery = new Backoff(RECOVERY_FIRST_MS, RECOVERY_MOST_MS);
   private stopping = false;
   private status: ProjectionStatus;
 
@@ -117,6 +118,8 @@ export class Projector<Doc, Value = never> {
   private loadStored(): number {
     this.documents = new ChangedDocuments<Doc>();
     this.pendingItems = new PendingItems();
+    this.appliedSinceFlush = 0;
+    this.appliedSinceItems = 0;
     for (const [key, json] of this.storage.loadAll(this.storageName)) this.documents.byKey.set(key, this.model.fromJSON(json));
     return this.storage.checkpoint(this.storageName)?.position ?? 0;
   }
@@ -189,10 +192,12 @@ export class Projector<Doc, Value = never> {
     } catch (error) {
       // Reading the log failed (the store closed under us, a disk error): not the fold's fault,
       // so nothing is recorded against an event; the model stops where it is.
-      if ((error as { code?: string }).code !== 'STORE_CLOSED') {
+      const code = (error as { code?: string }).code;
+      if (code !== 'STORE_CLOSED') {
         this.logger.error({ model: this.model.name, err: error }, 'read model stopped: the log could not be read');
         this.status.stopped = { reason: `the log could not be read: ${(error as Error).message}` };
-        this.scheduleRecovery();
+        // Damaged data stays damaged: reading it again from the checkpoint would fail the same way.
+        if (code !== 'INTEGRITY_BROKEN' && code !== 'STORE_CORRUPT') this.scheduleRecovery();
       }
       this.status.state = 'stopped';
       this.waiters.wakeAll();
@@ -206,15 +211,10 @@ export class Projector<Doc, Value = never> {
    * and waits longer.
    */
   private scheduleRecovery(): void {
-    if (this.stopping || this.recovery.timer) return;
-    const delay = this.recovery.delayMs;
-    this.recovery.delayMs = Math.min(delay * 2, RECOVERY_MOST_MS);
-    this.recovery.timer = setTimeout(() => void this.recover(), delay);
-    this.recovery.timer.unref();
+    if (!this.stopping) this.recovery.schedule(() => void this.recover());
   }
 
   private async recover(): Promise<void> {
-    this.recovery.timer = undefined;
     await this.running;
     if (this.stopping || this.status.state !== 'stopped' || !this.status.stopped) return;
     try {
@@ -325,7 +325,7 @@ export class Projector<Doc, Value = never> {
     this.status.checkpoint = this.status.position;
     this.lastFlushAt = performance.now();
     this.flushEveryMs = Math.min(this.flushEveryMs * 2, CATCH_UP_MOST_FLUSH_MS);
-    this.recovery.delayMs = RECOVERY_FIRST_MS;
+    this.recovery.succeeded();
   }
 
   /**
@@ -417,7 +417,7 @@ export class Projector<Doc, Value = never> {
   /** Stops after storing what was folded. */
   async stop(): Promise<void> {
     this.stopping = true;
-    clearTimeout(this.recovery.timer);
+    this.recovery.cancel();
     await this.subscription?.close();
     await this.running;
     if (this.status.state !== 'failed') {
