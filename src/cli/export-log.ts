@@ -17,7 +17,8 @@ try {
   if (existsSync(target)) throw new UsageError(`${target} exists; an export never overwrites a file`);
   const partial = `${target}.partial`;
   const store = await openEventStore(config);
-  const out = createWriteStream(partial, { flags: 'wx' });
+  // The whole log with who recorded what: readable by its owner only, as the data directory is.
+  const out = createWriteStream(partial, { flags: 'wx', mode: 0o600 });
   const started = performance.now();
   try {
     const { events, headPosition } = await exportLog(store, out, {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,8 @@ describe('npm run export-log / import-log', () => {
     const exported = run(from, 'src/cli/export-log.ts', file);
     expect(exported.stderr).toBe('');
     expect(exported.status).toBe(0);
+    // The whole log, with who recorded what: its owner's only.
+    expect(statSync(file).mode & 0o777).toBe(0o600);
     const events = readFileSync(file, 'utf8').trimEnd().split('\n').length - 2;
     expect(exported.stdout).toContain(`ok: ${events} events up to position ${events} written to ${file}`);
     const again = run(from, 'src/cli/export-log.ts', file);
