@@ -33,7 +33,7 @@ function projectForAWhile(file: string, afterMs: number): Promise<number> {
 describe('a read model in a crash loop', () => {
   it('moves its checkpoint on at each start, even when killed a second after it', async () => {
     const file = join(dir, 'ledger.sqlite');
-    const total = fillLog(file, 4000, 100);
+    const total = fillLog(file, 8000, 100);
     const checkpoints: number[] = [];
     for (let start = 0; start < 3; start++) checkpoints.push(await projectForAWhile(file, 1200));
     expect(checkpoints[0]).toBeGreaterThan(0);

@@ -12,7 +12,9 @@ const AGREEMENTS = 2000;
 const EVENTS_EACH = 100;
 /** Dashboards poll side by side: this many plain GETs are in flight at once. */
 const CLIENTS = 8;
+const ROUNDS = 3;
 
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const p99 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length * 0.99)]!;
 
 /**
@@ -41,7 +43,6 @@ async function plainGets(base: string, until: Promise<unknown>, atLeast: number)
 describe(`expensive questions on ${AGREEMENTS * EVENTS_EACH} events`, () => {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-event-loop-'));
   let t: App;
-  let alone: number;
   let base: string;
   beforeAll(async () => {
     fillLog(join(dir, 'ledger.sqlite'), AGREEMENTS, EVENTS_EACH);
@@ -49,26 +50,39 @@ describe(`expensive questions on ${AGREEMENTS * EVENTS_EACH} events`, () => {
     base = await t.app.listen({ host: '127.0.0.1', port: 0 });
     expect(await t.register.waitFor(AGREEMENTS * EVENTS_EACH, 60_000)).toBe(true);
     await plainGets(base, Promise.resolve(), 400); // warm up
-    alone = p99(await plainGets(base, Promise.resolve(), 800));
   }, 120_000);
   afterAll(async () => {
     await t.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Runs `heavy` beside plain GETs: the event loop's p99 delay and the GETs' p99, against the GETs alone. */
+  /**
+   * Runs `heavy` beside plain GETs, in paired rounds (the GETs alone, then beside it) so that a
+   * neighbour's load on a shared machine moves both: the median over rounds of the event loop's
+   * p99 delay and of the GETs' p99 ratio.
+   */
   async function beside(heavy: () => Promise<{ statusCode: number }>) {
-    const delay = monitorEventLoopDelay({ resolution: 1 });
-    delay.enable();
-    const answer = heavy();
-    const during = await plainGets(base, answer, 200);
-    delay.disable();
-    return { answer: await answer, loopP99Ms: delay.percentile(99) / 1e6, getP99Ms: p99(during), aloneP99Ms: alone };
+    const loop: number[] = [];
+    const ratios: number[] = [];
+    const shown: string[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const quiet = p99(await plainGets(base, Promise.resolve(), 400));
+      const delay = monitorEventLoopDelay({ resolution: 1 });
+      delay.enable();
+      const answer = heavy();
+      const during = p99(await plainGets(base, answer, 400));
+      delay.disable();
+      expect((await answer).statusCode).toBe(200);
+      loop.push(delay.percentile(99) / 1e6);
+      ratios.push(during / quiet);
+      shown.push(`${during.toFixed(1)} ms beside, ${quiet.toFixed(1)} ms alone`);
+    }
+    return { loopP99Ms: median(loop), ratio: median(ratios), shown: shown.join('; ') };
   }
 
   const cases: Array<[string, () => Promise<string>, 'viewer' | 'auditor']> = [
     ['a calendar page 100,000 steps into a year', async () => {
-      // Where the page starts, found by walking there first (before, an offset this deep took seconds).
+      // Where the page starts, found by walking there first.
       let cursor = '';
       for (let page = 0; page < 100; page++) {
         cursor = (await t.as('viewer', { method: 'GET', url: `/dashboard/calendar?from=2019&to=2019&limit=1000${cursor && `&cursor=${encodeURIComponent(cursor)}`}` })).json().nextCursor;
@@ -82,11 +96,10 @@ describe(`expensive questions on ${AGREEMENTS * EVENTS_EACH} events`, () => {
   it.each(cases)('%s keeps the event loop and plain reads moving', async (_name, urlOf, role) => {
     const url = await urlOf();
     const heavy = () => t.as(role, { method: 'GET', url });
-    const { answer, loopP99Ms, getP99Ms, aloneP99Ms } = await beside(heavy);
-    expect(answer.statusCode).toBe(200);
+    const { loopP99Ms, ratio, shown } = await beside(heavy);
     expect(loopP99Ms).toBeLessThan(50);
-    expect(getP99Ms, `plain GET p99 ${getP99Ms.toFixed(1)} ms beside it, ${aloneP99Ms.toFixed(1)} ms alone`).toBeLessThanOrEqual(3 * aloneP99Ms);
-  }, 120_000);
+    expect(ratio, `plain GET p99: ${shown}`).toBeLessThanOrEqual(3);
+  }, 240_000);
 
   it('answers a question past the ones it takes at once with 503 SERVER_BUSY and Retry-After', async () => {
     const moments = [1, 2, 3].map((minutes) => new Date(Date.now() + minutes * 60_000).toISOString());

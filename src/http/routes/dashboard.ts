@@ -101,7 +101,7 @@ export const dashboardRoutes = (register: RegisterProjector, asOf: AsOfRegister,
           to: PartialDateText,
           // A long period over many agreements is large: answered a page at a time, each page
           // after the cursor the one before gave (a seek, as quick at the thousandth page as at the first).
-          // At most 1,000: a page is built and serialised in one go, and a larger one held the event loop for tenths of a second.
+          // At most 1,000: a page is built and serialised in one go, holding the event loop meanwhile.
           limit: z.coerce.number().int().min(1).max(MAX_CALENDAR_PAGE).default(500),
           cursor: z.string().min(1).max(60).optional(),
           /** Kept for old clients: scanned past, so bounded. */
