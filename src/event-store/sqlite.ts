@@ -1,21 +1,20 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { planAppend, type AppendView } from './append-plan.js';
-import { DuplicateEventIdError, EventStoreError, IntegrityError, StoreClosedError, StoreCorruptError, StoreUnavailableError } from './errors.js';
+import { EventStoreError, StoreClosedError, StoreCorruptError, StoreUnavailableError } from './errors.js';
 import type {
   AppendResult, EventStore, EventToAppend, ExpectedRevision, ImportedEvent, ImportResult, ReadAllOptions, ReadStreamOptions, StoreHealth,
   ReadModelEvent, StoredEvent, StreamRevision, SubscribeOptions, Subscription,
 } from './port.js';
-import { BoundedMap } from '../util/bounded-map.js';
-import { chainedHash, followChain, GENESIS_HASH, type ChainHead } from './hash-chain.js';
 import type { AtomicImporter } from './import-plan.js';
-import { CatchUpSubscription, CommitSignal, DamageSeen, PAGE_SIZE, readAllInPages, type DamagedEvent, type DamageReportingScan } from './reading.js';
+import { CatchUpSubscription, CommitSignal, readAllInPages, type DamagedEvent, type DamageReportingScan } from './reading.js';
+import { revisionOf, SqliteAppender } from './sqlite-append.js';
 import { Checkpointer } from './sqlite-checkpointer.js';
 import { importInOneTransaction } from './sqlite-import.js';
 import { CHECKPOINT_EVERY_FRAMES, CHECKPOINT_IDLE_MS, CHECKPOINT_INTERVAL_MS, estimatedFrames, SequentialWriter, TOP_UP_AFTER_WAL_FRAMES } from './sqlite-pacing.js';
-import { DamageLocator, decodeLeanRow, decodeRow, isCorruption } from './sqlite-reading.js';
-import { configureConnection, migrate, prepareStatements, rowToEvent, type EventRow, type LeanRow, type Statements, type Synchronous } from './sqlite-schema.js';
+import { SqliteReader } from './sqlite-reader.js';
+import { isCorruption } from './sqlite-reading.js';
+import { configureConnection, migrate, prepareStatements, type Statements, type Synchronous } from './sqlite-schema.js';
 import { prepareEvents, validateExpectedRevision, validateStreamName, type PreparedEvent } from './validation.js';
 
 export interface SqliteStoreOptions {
@@ -50,9 +49,8 @@ export class SqliteEventStore implements EventStore, AtomicImporter, DamageRepor
   private readonly sequential = new SequentialWriter();
   private closed = false;
   private lastCommitError: string | undefined;
-  /** Damaged data reads have met since the store opened, for its health. */
-  private readonly damage = new DamageSeen();
-  private readonly locate: DamageLocator;
+  /** Reads, with the damage they have met since the store opened (for health). */
+  private readonly reader: SqliteReader;
   /** While an import's transaction is open, appends wait: on this connection they would join it. */
   private importing = false;
   /**
@@ -61,13 +59,12 @@ export class SqliteEventStore implements EventStore, AtomicImporter, DamageRepor
    * copied the bulk, the writer copies the small remainder itself before its next commit.
    */
   private topUpCheckpoint = false;
-  /** Each stream's last committed hash, so an append need not read it back (only committed ones go in). */
-  private readonly lastHashes = new BoundedMap<string, { revision: number; hash: string }>(10_000);
   private readonly durability: Synchronous;
   private readonly commitBatch: Database.Transaction<(batch: PendingAppend[], recordedAt: string) => Outcome[]>;
   private readonly appendInSavepoint: (pending: PendingAppend, recordedAt: string) => Outcome;
 
   private readonly stmt: Statements;
+  private readonly appender: SqliteAppender;
   private ownCommits = 0;
   private externalCommits = 0;
   private lastDataVersion = -1;
@@ -86,7 +83,8 @@ export class SqliteEventStore implements EventStore, AtomicImporter, DamageRepor
       throw new StoreUnavailableError(`cannot open ${file}: ${(error as Error).message}`, { cause: error });
     }
     this.stmt = prepareStatements(this.db);
-    this.locate = new DamageLocator(this.db);
+    this.appender = new SqliteAppender(this.stmt);
+    this.reader = new SqliteReader(this.db, this.stmt, () => this.assertOpen());
     // Created once: better-sqlite3 turns the inner one into a SAVEPOINT when called inside the outer.
     this.commitBatch = this.db.transaction((batch: PendingAppend[], recordedAt: string) => this.commitBatchNow(batch, recordedAt));
     this.appendInSavepoint = this.db.transaction((pending: PendingAppend, recordedAt: string) => this.appendNow(pending, recordedAt));
@@ -98,13 +96,6 @@ export class SqliteEventStore implements EventStore, AtomicImporter, DamageRepor
       CHECKPOINT_IDLE_MS,
     );
   }
-
-  private readonly view: AppendView = {
-    streamRevision: (stream) => this.revisionOf(stream),
-    findEvent: (id) => this.stmt.findById.get(id) as { stream: string; revision: number } | undefined,
-    readRange: (stream, from, count) =>
-      (this.stmt.range.all(stream, from, from + count - 1, count) as EventRow[]).map(rowToEvent),
-  };
 
   append(stream: string, events: EventToAppend[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
     return new Promise((resolve, reject) => {
@@ -153,7 +144,7 @@ export class SqliteEventStore implements EventStore, AtomicImporter, DamageRepor
       }
       if (!outcome.result.idempotentReplay) {
         const last = outcome.result.events[outcome.result.events.length - 1]!;
-        this.lastHashes.set(last.stream, { revision: last.revision, hash: last.hash });
+        this.appender.lastHashes.set(last.stream, { revision: last.revision, hash: last.hash });
         frames += estimatedFrames(batch[index]!.events);
       }
       batch[index]!.resolve(outcome.result);
@@ -181,41 +172,7 @@ export class SqliteEventStore implements EventStore, AtomicImporter, DamageRepor
   }
 
   private appendNow(pending: PendingAppend, recordedAt: string): Outcome {
-    const { stream, events, expected } = pending;
-    const plan = planAppend(this.view, stream, events, expected);
-    if (plan.kind === 'replay') return { ok: true, result: plan.result };
-    const known = this.lastHashes.get(stream);
-    let previousHash =
-      plan.firstRevision === 0 ? GENESIS_HASH
-      : known?.revision === plan.firstRevision - 1 ? known.hash
-      : (this.stmt.hashAt.get(stream, plan.firstRevision - 1) as string);
-    const stored = events.map((event, index): StoredEvent => {
-      const revision = plan.firstRevision + index;
-      const { id, type, dataJson, metadataJson } = event;
-      const hash = chainedHash({ id, stream, revision, type, dataJson, metadataJson }, previousHash);
-      // The caller's objects when their JSON reads back the same (see PreparedEvent): parsing it
-      // again cost a sequential writer about 3 us an append.
-      const data = event.data ?? JSON.parse(dataJson);
-      const metadata = event.metadata ?? JSON.parse(metadataJson);
-      previousHash = hash;
-      const position = this.insert(stream, revision, event, recordedAt, hash);
-      return { id, stream, revision, position, type, data, metadata, recordedAt, hash };
-    });
-    const last = stored[stored.length - 1]!;
-    return { ok: true, result: { nextRevision: last.revision, position: last.position, events: stored, idempotentReplay: false } };
-  }
-
-  private insert(stream: string, revision: number, event: PreparedEvent, recordedAt: string, hash: string): number {
-    try {
-      const info = this.stmt.insert.run(event.id, stream, revision, event.type, event.dataJson, event.metadataJson, recordedAt, hash);
-      return Number(info.lastInsertRowid);
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code === 'SQLITE_CONSTRAINT_UNIQUE' && String((error as Error).message).includes('event_id')) {
-        throw new DuplicateEventIdError(event.id);
-      }
-      throw error;
-    }
+    return { ok: true, result: this.appender.append(pending.stream, pending.events, pending.expected, recordedAt) };
   }
 
   /** A batch as one import: all of it or nothing. */
@@ -234,7 +191,7 @@ export class SqliteEventStore implements EventStore, AtomicImporter, DamageRepor
       written = await importInOneTransaction(this.db, this.stmt, batches, () => this.assertOpen());
     } finally {
       this.importing = false;
-      if (written) for (const stream of written.streams) this.lastHashes.delete(stream);
+      if (written) for (const stream of written.streams) this.appender.lastHashes.delete(stream);
       if (this.queue.length > 0 && !this.closed) this.flush();
     }
     if (written.imported > 0) {
@@ -245,73 +202,38 @@ export class SqliteEventStore implements EventStore, AtomicImporter, DamageRepor
     return { imported: written.imported, skipped: written.skipped };
   }
 
-  /**
-   * Read from revision 0 forwards (whole, or up to `to`), each event is also checked against the
-   * stream's hash chain, from the text as stored: a stream that is not what was appended is refused
-   * (IntegrityError) at the first event that breaks it, as is one whose row does not decode; an
-   * unreadable page is a StoreCorruptError naming the revision. Either is noted for health().
-   */
+  /** Checked against the hash chain when read from revision 0 forwards (see sqlite-reader.ts). */
   async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncGenerator<StoredEvent> {
     this.assertOpen();
     validateStreamName(stream);
-    const backwards = options.direction === 'backwards';
-    let low = backwards ? (options.to ?? 0) : (options.from ?? 0);
-    let high = backwards ? (options.from ?? Number.MAX_SAFE_INTEGER) : (options.to ?? Number.MAX_SAFE_INTEGER);
-    const checked = !backwards && low === 0;
-    let head: ChainHead | undefined;
-    try {
-      while (low <= high) {
-        this.assertOpen();
-        let rows: EventRow[];
-        try {
-          rows = (backwards ? this.stmt.rangeBackwards : this.stmt.range).all(stream, low, high, PAGE_SIZE) as EventRow[];
-        } catch (error) {
-          throw isCorruption(error) ? this.locate.inStream(stream, low, high, error) : error;
-        }
-        for (const row of rows) {
-          const event = decodeRow(row);
-          if (checked) {
-            const link = followChain(event, head, { dataJson: row[5], metadataJson: row[6] });
-            if (link.broken) throw new IntegrityError(stream, event.position, event.revision, event.id, link.broken);
-            head = link.head;
-          }
-          yield event;
-        }
-        if (rows.length < PAGE_SIZE) return;
-        const lastRevision = rows[rows.length - 1]![3];
-        if (backwards) high = lastRevision - 1;
-        else low = lastRevision + 1;
-      }
-    } catch (error) {
-      throw this.noted(error);
-    }
+    yield* this.reader.stream(stream, options);
   }
 
   readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
     this.assertOpen();
     if (options.streamPrefix !== undefined) validateStreamName(options.streamPrefix, 'streamPrefix');
-    return readAllInPages(this.readPage, options);
+    return readAllInPages(this.reader.page, options);
   }
 
   subscribe(options: SubscribeOptions): Subscription {
     this.assertOpen();
     if (options.streamPrefix !== undefined) validateStreamName(options.streamPrefix, 'streamPrefix');
-    return new CatchUpSubscription(this.readPage, this.signal, options.fromPosition, options.streamPrefix);
+    return new CatchUpSubscription(this.reader.page, this.signal, options.fromPosition, options.streamPrefix);
   }
 
   subscribeForReadModels(options: SubscribeOptions): Subscription<ReadModelEvent> {
     this.assertOpen();
     if (options.streamPrefix !== undefined) validateStreamName(options.streamPrefix, 'streamPrefix');
-    return new CatchUpSubscription(this.readLeanPage, this.signal, options.fromPosition, options.streamPrefix);
+    return new CatchUpSubscription(this.reader.leanPage, this.signal, options.fromPosition, options.streamPrefix);
   }
 
   async streamRevision(stream: string): Promise<StreamRevision> {
     this.assertOpen();
     validateStreamName(stream);
     try {
-      return this.revisionOf(stream);
+      return revisionOf(this.stmt, stream);
     } catch (error) {
-      throw isCorruption(error) ? this.noted(new StoreCorruptError(`the index of ${stream}`, { stream }, { cause: error })) : error;
+      throw isCorruption(error) ? this.reader.noted(new StoreCorruptError(`the index of ${stream}`, { stream }, { cause: error })) : error;
     }
   }
 
@@ -345,9 +267,9 @@ export class SqliteEventStore implements EventStore, AtomicImporter, DamageRepor
       if (this.lastCommitError) {
         // Reads still work: the store is degraded, not down, until a commit succeeds again. No
         // probe can say sooner: a small write can fit where the failed one did not.
-        return { ok: true, adapter: 'sqlite', headPosition, durability: this.durability, degraded: [`writes are failing: ${this.lastCommitError}`, ...this.damage.reasons()] };
+        return { ok: true, adapter: 'sqlite', headPosition, durability: this.durability, degraded: [`writes are failing: ${this.lastCommitError}`, ...this.reader.damageSeen()] };
       }
-      const damaged = this.damage.reasons();
+      const damaged = this.reader.damageSeen();
       return { ok: true, adapter: 'sqlite', headPosition, durability: this.durability, ...(damaged.length > 0 ? { degraded: damaged } : {}) };
     } catch (error) {
       return { ok: false, adapter: 'sqlite', detail: 'the database cannot be read' };
@@ -364,55 +286,10 @@ export class SqliteEventStore implements EventStore, AtomicImporter, DamageRepor
     this.db.close();
   }
 
-  private readonly readPage = (fromPosition: number, limit: number, prefix: string | undefined): StoredEvent[] => {
-    this.assertOpen();
-    try {
-      return this.pageRows<EventRow>(fromPosition, limit, () =>
-        prefix === undefined ? this.stmt.page.all(fromPosition, limit) : this.stmt.pageWithPrefix.all(fromPosition, prefix.length, prefix, limit),
-      ).map(decodeRow);
-    } catch (error) {
-      throw this.noted(error);
-    }
-  };
-
-  private readonly readLeanPage = (fromPosition: number, limit: number, prefix: string | undefined): ReadModelEvent[] => {
-    this.assertOpen();
-    try {
-      return this.pageRows<LeanRow>(fromPosition, limit, () =>
-        prefix === undefined ? this.stmt.leanPage.all(fromPosition, limit) : this.stmt.leanPageWithPrefix.all(fromPosition, prefix.length, prefix, limit),
-      ).map(decodeLeanRow);
-    } catch (error) {
-      throw this.noted(error);
-    }
-  };
-
-  private pageRows<Row>(fromPosition: number, limit: number, read: () => unknown[]): Row[] {
-    try {
-      return read() as Row[];
-    } catch (error) {
-      throw isCorruption(error) ? this.locate.inLog(fromPosition, limit, error) : error;
-    }
-  }
-
   /** The whole log for `npm run verify`: damaged places are named in order and the scan goes on. */
   async *readAllReportingDamage(): AsyncGenerator<StoredEvent | DamagedEvent> {
     this.assertOpen();
-    const head = this.stmt.head.get() as number;
-    for (const item of this.locate.scan(this.stmt.page, head)) {
-      this.assertOpen();
-      yield item;
-    }
-  }
-
-  /** Damage is remembered for health(); any other error passes through as it is. */
-  private noted(error: unknown): unknown {
-    if (error instanceof IntegrityError || error instanceof StoreCorruptError) this.damage.note(error);
-    return error;
-  }
-
-  private revisionOf(stream: string): StreamRevision {
-    const revision = this.stmt.revision.get(stream) as number | null;
-    return revision === null ? 'no_stream' : revision;
+    yield* this.reader.scan();
   }
 
   private assertOpen(): void {
