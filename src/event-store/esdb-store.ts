@@ -9,7 +9,7 @@ import type {
   AppendResult, EventStore, EventToAppend, ExpectedRevision, ReadAllOptions, ReadStreamOptions, StoreHealth, StoredEvent,
   StreamRevision, SubscribeOptions, Subscription,
 } from './port.js';
-import { PAGE_SIZE, readAllInPages } from './reading.js';
+import { chainChecked, PAGE_SIZE, readAllInPages, readsFromStart } from './reading.js';
 import { prepareEvents, validateExpectedRevision, validateStreamName } from './validation.js';
 
 /** How long health() waits for the server before it reports the store as unreachable. */
@@ -42,9 +42,14 @@ export class EsdbEventStore implements EventStore {
     return this.queued(stream, () => appendToEsdb(this.wire, this.hooks, stream, prepared, expected));
   }
 
+  /** Checked against the hash chain when read from revision 0 forwards (see port.ts). */
   async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncGenerator<StoredEvent> {
     this.assertOpen();
     validateStreamName(stream);
+    yield* readsFromStart(options) ? chainChecked(this.readStreamUnchecked(stream, options)) : this.readStreamUnchecked(stream, options);
+  }
+
+  private async *readStreamUnchecked(stream: string, options: ReadStreamOptions): AsyncGenerator<StoredEvent> {
     const backwards = options.direction === 'backwards';
     const to = options.to ?? (backwards ? 0 : Number.POSITIVE_INFINITY);
     let next: number | 'end' = options.from ?? (backwards ? 'end' : 0);

@@ -6,7 +6,7 @@ import type {
   AppendResult, EventStore, EventToAppend, ExpectedRevision, ImportedEvent, ImportResult, ReadAllOptions, ReadStreamOptions, StoreHealth,
   StoredEvent, StreamRevision, SubscribeOptions, Subscription,
 } from './port.js';
-import { CatchUpSubscription, CommitSignal, readAllInPages } from './reading.js';
+import { CatchUpSubscription, chainChecked, CommitSignal, readAllInPages, readsFromStart } from './reading.js';
 import { prepareEvents, validateExpectedRevision, validateStreamName } from './validation.js';
 
 /**
@@ -116,6 +116,10 @@ export class MemoryEventStore implements EventStore, AtomicImporter {
   async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncGenerator<StoredEvent> {
     this.assertOpen();
     validateStreamName(stream);
+    yield* readsFromStart(options) ? chainChecked(this.readStreamUnchecked(stream, options)) : this.readStreamUnchecked(stream, options);
+  }
+
+  private *readStreamUnchecked(stream: string, options: ReadStreamOptions): Generator<StoredEvent> {
     const events = this.streams.get(stream) ?? [];
     if (options.direction === 'backwards') {
       const from = Math.min(options.from ?? events.length - 1, events.length - 1);

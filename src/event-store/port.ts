@@ -112,7 +112,13 @@ export interface EventStore {
   readonly densePositions?: boolean;
   /** Appends atomically: all events of the call or none. Throws VersionConflictError on mismatch. */
   append(stream: string, events: EventToAppend[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult>;
-  /** Streams one stream's events; an unknown stream yields nothing. */
+  /**
+   * Streams one stream's events; an unknown stream yields nothing. Read from revision 0 forwards
+   * (whole, or up to `to`), each event is checked against the stream's hash chain before it is
+   * handed out: a stream that is not what was appended is refused with IntegrityError at the first
+   * event that breaks it. Every adapter does this, so every reader of a whole stream (rehydration,
+   * history, audit) gets it and none checks again.
+   */
   readStream(stream: string, options?: ReadStreamOptions): AsyncIterable<StoredEvent>;
   /** Streams the whole log in global order, a page at a time. */
   readAll(options?: ReadAllOptions): AsyncIterable<StoredEvent>;

@@ -1,5 +1,6 @@
 import { IntegrityError, type StoreCorruptError } from './errors.js';
-import type { ReadAllOptions, StoredEvent, Subscription } from './port.js';
+import { followChain, type ChainHead } from './hash-chain.js';
+import type { ReadAllOptions, ReadStreamOptions, StoredEvent, Subscription } from './port.js';
 
 /** Reads one page of the global log: events at or after `fromPosition`, in position order. */
 export type ReadPage<Event extends { position: number } = StoredEvent> = (fromPosition: number, limit: number, streamPrefix: string | undefined) => Event[] | Promise<Event[]>;
@@ -17,6 +18,26 @@ export async function* readAllInPages(readPage: ReadPage, options: ReadAllOption
     if (page.length < size) return;
     remaining -= page.length;
     from = page[page.length - 1]!.position + 1;
+  }
+}
+
+/** Whether a stream read starts at its first event going forwards: its chain can be checked as it goes. */
+export function readsFromStart(options: ReadStreamOptions): boolean {
+  return options.direction !== 'backwards' && (options.from ?? 0) === 0;
+}
+
+/**
+ * A stream read from its first event, refused (IntegrityError) at the first event that does not
+ * continue its hash chain, before that event is handed out. For adapters that hold events as
+ * values; SQLite checks the text it stores as it reads (sqlite-reader.ts).
+ */
+export async function* chainChecked(events: AsyncIterable<StoredEvent> | Iterable<StoredEvent>): AsyncGenerator<StoredEvent> {
+  let head: ChainHead | undefined;
+  for await (const event of events) {
+    const link = followChain(event, head);
+    if (link.broken) throw new IntegrityError(event.stream, event.position, event.revision, event.id, link.broken);
+    head = link.head;
+    yield event;
   }
 }
 

@@ -23,6 +23,12 @@ export interface StoreUnderTest {
    * index of ids across streams, so its adapter detects repeats within the stream only.
    */
   globalEventIds?: boolean;
+  /**
+   * Replaces the data of one stored event behind the adapter's back, as someone with access to its
+   * storage could (the file, the server's log, the process's memory). Missing where the test cannot
+   * reach the storage (a real EventStoreDB server).
+   */
+  tamper?: (stream: string, revision: number, data: Record<string, unknown>) => Promise<void>;
 }
 
 const event = (type = 'RoundHeld', data: Record<string, unknown> = { round: 1 }): EventToAppend =>
@@ -297,6 +303,19 @@ export function eventStoreContract(adapter: string, open: () => Promise<StoreUnd
         expect(JSON.stringify(stored!.data)).toBe('{"b":{"d":3,"c":2},"a":1}');
         expect(eventHash(stored!, GENESIS_HASH)).toBe(stored!.hash);
         expect(hashMatches({ ...stored!, data: { a: 1, b: { c: 2, d: 3 } } }, GENESIS_HASH, stored!.hash)).toBe(false);
+      });
+
+      it('refuses a stream edited in storage when it is read whole, naming the event; its intact start and other streams read as before', async (context) => {
+        if (!subject.tamper) return context.skip('the test cannot reach this store\'s storage to edit an event');
+        await store.append('agreement-t1', [event('A'), event('B', { round: 2 }), event('C')], { expectedRevision: 'no_stream' });
+        await store.append('agreement-t2', [event('D')], { expectedRevision: 'no_stream' });
+        const [, edited] = await collect(store.readStream('agreement-t1'));
+        await subject.tamper('agreement-t1', 1, { round: 20 });
+        const refused = { code: 'INTEGRITY_BROKEN', stream: 'agreement-t1', revision: 1, position: edited!.position, eventId: edited!.id };
+        await expect(collect(store.readStream('agreement-t1'))).rejects.toMatchObject(refused);
+        await expect(collect(store.readStream('agreement-t1', { to: 2 }))).rejects.toMatchObject(refused);
+        expect((await collect(store.readStream('agreement-t1', { to: 0 }))).map((e) => e.type)).toEqual(['A']);
+        expect(await collect(store.readStream('agreement-t2'))).toHaveLength(1);
       });
     });
 

@@ -16,6 +16,10 @@ eventStoreContract('esdb (client against the protocol stand-in)', async () => {
       current = createEsdbEventStore(standIn.connectionString);
       return current;
     },
+    // The server's own log: what an operator of the server could edit.
+    tamper: async (stream, revision, data) => {
+      standIn.log.stream(stream)![revision]!.data = Buffer.from(JSON.stringify(data));
+    },
     cleanup: async () => {
       await current.close();
       await standIn.stop();
