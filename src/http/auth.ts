@@ -47,12 +47,12 @@ export function registerAuth(app: FastifyInstance, tokens: TokenBook, throttle: 
       if (waitMs > 0) {
         requestLog.demote(request);
         const seconds = Math.ceil(waitMs / 1000);
-        reply.header('retry-after', String(seconds));
         sendProblem(reply, {
           status: 429,
           title: 'Too Many Requests',
           code: 'TOO_MANY_FAILED_AUTHENTICATIONS',
           detail: `Authorization: ${throttle.maxFailures} failed authentications from ${address} within ${throttle.windowMs / 1000} s; its tokens are checked again in ${seconds} s`,
+          retryAfterSeconds: seconds,
         });
         return;
       }

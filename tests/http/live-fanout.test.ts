@@ -93,7 +93,7 @@ describe('GET /events/live, one reader for every client', () => {
     expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(refused.headers.get('retry-after')).toBe('5');
     const problem = (await refused.json()) as { detail: string };
-    expect(problem).toMatchObject({ status: 503, code: 'TOO_MANY_SUBSCRIBERS', maxSubscribers: 3 });
+    expect(problem).toMatchObject({ status: 503, code: 'TOO_MANY_SUBSCRIBERS', maxSubscribers: 3, retryAfterSeconds: 5 });
     expect(problem.detail).toContain('LIVE_MAX_SUBSCRIBERS');
     abort.abort();
     clients[0]!.close();

@@ -67,13 +67,13 @@ export const liveRoutes = ({ store, register, handler, maxSubscribers }: LiveRou
       const header = request.headers['last-event-id'];
       const after = typeof header === 'string' ? Number(header) : (request.query.lastEventId ?? (await store.headPosition()));
       if (fanout.size >= maxSubscribers) {
-        reply.header('retry-after', String(RETRY_AFTER_SECONDS));
         return sendProblem(reply as FastifyReply, {
           status: 503,
           title: 'Service Unavailable',
           code: 'TOO_MANY_SUBSCRIBERS',
           detail: `the live feed serves at most ${maxSubscribers} clients at once (LIVE_MAX_SUBSCRIBERS); retry after ${RETRY_AFTER_SECONDS} s`,
           extensions: { maxSubscribers },
+          retryAfterSeconds: RETRY_AFTER_SECONDS,
         });
       }
       const { agreement, partner, kind } = request.query;
