@@ -8,10 +8,9 @@ const CATCH_UP_PAGE = 500;
 /**
  * Socket writes the shared feed makes in a second, all its clients together, at most: it reads the
  * log once every `clients / WRITES_PER_SECOND` seconds (MIN_PACE_MS at least) and sends what was
- * committed in between together, one write per client. A write to a socket costs the server and
- * the kernel about the same whatever it holds (tens of microseconds here): a thousand clients
- * written to on every commit were what slowed the writers. With 1,000 clients a frame waits up to
- * half a second, with 100 up to 50 ms.
+ * committed in between together, one write per client. A socket write costs about the same
+ * whatever it holds, so batching commits is what leaves the writers their time; a frame then
+ * waits up to half a second with 1,000 clients, 50 ms with 100 (figures: bench/README.md).
  */
 const WRITES_PER_SECOND = 2000;
 const MIN_PACE_MS = 10;
@@ -188,7 +187,7 @@ export class LiveFanout {
     let written = 0;
     for (const subscriber of [...this.live]) {
       if (subscriber.next > last) continue;
-      // A thousand socket writes in one go held the event loop for tens of milliseconds.
+      // Requests are served between slices: a page to every client at once would hold the event loop.
       if (++written % WRITES_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
       let chunk: Buffer | undefined;
       if (subscriber.next <= first) {
