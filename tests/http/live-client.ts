@@ -46,6 +46,15 @@ export function connect(url: string, token: string, headers: Record<string, stri
       while (received.length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
       return received;
     },
+    /**
+     * Waits (at most 5 s) until the frame at `position` has arrived; frames come in position order,
+     * so what came before it is all that ever will. Write a marker event, then read up to it.
+     */
+    through: async (position: number) => {
+      const deadline = Date.now() + 5000;
+      while (!received.some((frame) => frame.id >= position) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      return received;
+    },
     close: () => response?.destroy(),
   };
 }
