@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import autocannon from 'autocannon';
 import { isMain, median, printTable, type Figure } from './harness.js';
+import { loadWithLatencies } from './load.js';
+import { caughtUp, sleep, startRealServer, stopServer } from './real-server.js';
 import { fillLog } from './rebuild.js';
 
 /**
@@ -17,72 +18,34 @@ import { fillLog } from './rebuild.js';
  */
 const OFFICER = 'bench-officer-secret-000000000';
 const VIEWER = 'bench-viewer-secret-0000000000';
-const ROOT = join(import.meta.dirname, '..');
 const STEP = JSON.stringify({ step: 'meeting_held', occurredOn: '2021-03', body: 'Joint Readmission Committee' });
 /** Writes go to this many agreements of the log, each rehydrated once in the warm-up. */
 const WRITTEN_AGREEMENTS = 100;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function startServer(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/server.ts')], {
-    cwd: ROOT,
-    env: {
-      ...process.env, EVENT_STORE: 'sqlite', DATA_DIR: dataDir, DEMO_DATA: 'false', LOG_LEVEL: 'warn', PORT: String(port), HOST: '127.0.0.1',
-      API_TOKENS: `desk:officer:${OFFICER},wall:viewer:${VIEWER}`,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30 * 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
-    const projections = await fetch(`${url}/projections`, { headers: { authorization: `Bearer ${OFFICER}` } })
-      .then((response) => (response.ok ? (response.json() as Promise<{ projections: Array<{ state: string; lag: { events: number } }> }>) : undefined), () => undefined);
-    const register = projections?.projections[0];
-    if (register?.state === 'live' && register.lag.events === 0) return { child, url };
-    if (Date.now() > deadline) throw new Error('the server did not catch up in 30 minutes');
-    await sleep(250);
-  }
-}
-
-/** Steps posted with 50 connections for `seconds`: acknowledged writes per second and their p99 (whole ms). */
+/** Steps posted with 50 connections for `seconds`: acknowledged writes per second and their p99 (autocannon's, whole ms). */
 interface Written {
   rate: number;
   p99: number;
   acknowledged: number;
 }
 
-function writeLoad(url: string, seconds: number): Promise<Written> {
-  let counter = 0;
-  return new Promise((resolve, reject) => {
-    autocannon({
-      url,
-      connections: 50,
-      duration: seconds,
-      requests: [{
-        method: 'POST',
-        headers: { authorization: `Bearer ${OFFICER}`, 'content-type': 'application/json' },
-        body: STEP,
-        setupRequest: (req) => ({ ...req, path: `/agreements/eu-bench-${counter++ % WRITTEN_AGREEMENTS}/steps` }),
-      }],
-    }, (error: unknown, result: autocannon.Result) => {
-      if (error) return reject(error instanceof Error ? error : new Error(String(error)));
-      if (result.non2xx > 0 || result.errors > 0) return reject(new Error(`writes: ${result.non2xx} non-2xx, ${result.errors} errors`));
-      resolve({ rate: result['2xx'] / seconds, p99: result.latency.p99, acknowledged: result['2xx'] });
-    });
+async function writeLoad(url: string, seconds: number): Promise<Written> {
+  const { result } = await loadWithLatencies(url, {
+    method: 'POST',
+    seconds,
+    headers: { authorization: `Bearer ${OFFICER}`, 'content-type': 'application/json' },
+    body: STEP,
+    path: (i) => `/agreements/eu-bench-${i % WRITTEN_AGREEMENTS}/steps`,
   });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`writes: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return { rate: result['2xx'] / seconds, p99: result.latency.p99, acknowledged: result['2xx'] };
+}
+
+/** The real server on `dataDir`, once its register has caught up with the generated log. */
+async function startServer(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const server = await startRealServer(dataDir, `desk:officer:${OFFICER},wall:viewer:${VIEWER}`);
+  await caughtUp(server.url, OFFICER, 30 * 60_000);
+  return server;
 }
 
 /** What the subscribers got: the fewest frames one of those counting got, the fewest and most bytes any got. */
@@ -214,10 +177,7 @@ export async function runLiveBench(options: { quick: boolean }): Promise<Figure[
       },
     ];
   } finally {
-    for (const server of servers) {
-      server.child.kill('SIGKILL');
-      await new Promise((resolve) => (server.child.exitCode === null ? server.child.once('exit', resolve) : resolve(undefined)));
-    }
+    for (const server of servers) await stopServer(server.child);
     rmSync(dir, { recursive: true, force: true });
   }
 }
