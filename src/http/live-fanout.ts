@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { Slices } from '../application/query-budget.js';
 import type { EventStore, StoredEvent, Subscription } from '../event-store/port.js';
 import { AGREEMENT_PREFIX, agreementIdOf, fullFrame, inFeed, ViewerFrames, type Audience, type CurrentAgreement } from './live-frames.js';
 import { matches, type LiveSubscriber, type Routed } from './live-subscriber.js';
@@ -24,8 +25,18 @@ export interface FanoutDeps {
   load: (agreementId: string) => Promise<CurrentAgreement>;
   /** An agreement's kind and parties, for partner and kind filters. */
   registrationOf: (agreementId: string) => Routed['registration'];
+  /** Catch-ups that run at once; past it, `reserveCatchUp` refuses. */
+  maxCatchUps: number;
   log: FastifyBaseLogger;
 }
+
+/** A catch-up's place among the few that run at once; released once it has joined the shared feed or is gone. */
+export interface CatchUpSlot {
+  release(): void;
+}
+
+/** Catch-ups run without a deadline: they only give the event loop back between slices. */
+const unbounded = () => new Slices(Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY);
 
 interface Entry extends Routed {
   position: number;
@@ -42,6 +53,7 @@ interface Entry extends Routed {
 export class LiveFanout {
   private readonly live = new Set<LiveSubscriber>();
   private readonly catchingUp = new Set<LiveSubscriber>();
+  private catchUps = 0;
   /** The last position the shared feed has handed to its subscribers. */
   private position = 0;
   private started: Promise<void> | undefined;
@@ -70,10 +82,35 @@ export class LiveFanout {
   }
 
   /**
-   * Follows the feed for `subscriber` from its `next` position: catches up from the log, then
-   * joins the shared feed. Resolves once it has joined (or is gone).
+   * A place for a client that must read the log before it joins, or undefined when all are taken.
+   * A catch-up reads the log from the client's position and, for a viewer, loads each agreement it
+   * meets (a whole stream read, hashed): only a few run at once, whoever asks.
    */
-  async join(subscriber: LiveSubscriber): Promise<void> {
+  reserveCatchUp(): CatchUpSlot | undefined {
+    if (this.catchUps >= this.deps.maxCatchUps) return undefined;
+    this.catchUps++;
+    let held = true;
+    return {
+      release: () => {
+        if (held) this.catchUps--;
+        held = false;
+      },
+    };
+  }
+
+  /**
+   * Follows the feed for `subscriber` from its `next` position: catches up from the log, then
+   * joins the shared feed. Resolves once it has joined (or is gone), and releases `slot` then.
+   */
+  async join(subscriber: LiveSubscriber, slot?: CatchUpSlot): Promise<void> {
+    try {
+      await this.follow(subscriber);
+    } finally {
+      slot?.release();
+    }
+  }
+
+  private async follow(subscriber: LiveSubscriber): Promise<void> {
     this.catchingUp.add(subscriber);
     void subscriber.done.then(() => {
       this.catchingUp.delete(subscriber);
@@ -82,6 +119,7 @@ export class LiveFanout {
     await this.start();
     const frames = subscriber.audience === 'viewer' ? new ViewerFrames(this.deps.load, false) : undefined;
     const prefix = subscriber.filter.agreement !== undefined ? `${AGREEMENT_PREFIX}${subscriber.filter.agreement}` : AGREEMENT_PREFIX;
+    const slices = unbounded();
     while (!subscriber.closed && !this.closed) {
       if (this.sending) {
         await this.sending;
@@ -95,7 +133,7 @@ export class LiveFanout {
       const reached = this.position;
       const page: StoredEvent[] = [];
       for await (const event of this.deps.store.readAll({ fromPosition: subscriber.next, limit: CATCH_UP_PAGE, streamPrefix: prefix })) page.push(event);
-      const entries = await this.shape(page, subscriber.audience, frames);
+      const entries = await this.shape(page, subscriber.audience, frames, slices);
       const chunk = this.chunkFor(entries, subscriber);
       if (chunk) subscriber.send(chunk);
       const last = page[page.length - 1];
@@ -173,8 +211,9 @@ export class LiveFanout {
   private async send(page: readonly StoredEvent[]): Promise<void> {
     const audiences = new Set([...this.live].map((subscriber) => subscriber.audience));
     const entries: Entry[] = [];
+    const slices = unbounded();
     for (const audience of audiences) {
-      const shaped = await this.shape(page, audience, audience === 'viewer' ? this.viewerFrames : undefined);
+      const shaped = await this.shape(page, audience, audience === 'viewer' ? this.viewerFrames : undefined, slices);
       shaped.forEach((entry, index) => {
         const known = entries[index];
         if (known) known.frames[audience] = entry.frames[audience];
@@ -203,11 +242,12 @@ export class LiveFanout {
   }
 
   /** The page's events in the feed, each with its frame for `audience`. */
-  private async shape(page: readonly StoredEvent[], audience: Audience, viewerFrames: ViewerFrames | undefined): Promise<Entry[]> {
+  private async shape(page: readonly StoredEvent[], audience: Audience, viewerFrames: ViewerFrames | undefined, slices: Slices): Promise<Entry[]> {
     const entries: Entry[] = [];
     // The register may not have folded a registration of this very page yet.
     const registered = new Map<string, Routed['registration']>();
     for (const event of page) {
+      await slices.next();
       if (!inFeed(event)) continue;
       const agreementId = agreementIdOf(event);
       if (event.type === 'AgreementRegistered') registered.set(agreementId, event.data as unknown as Routed['registration']);

@@ -1,74 +1,26 @@
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { registerModel } from '../../projections/register/projection.js';
-import { buildApp } from '../../src/app.js';
-import { CommandHandler } from '../../src/application/handle-command.js';
-import { Projector } from '../../src/application/projector.js';
 import type { EventStore } from '../../src/event-store/port.js';
 import { MemoryEventStore } from '../../src/event-store/memory.js';
-import { SqliteEventStore } from '../../src/event-store/sqlite.js';
 import { LiveFanout } from '../../src/http/live-fanout.js';
 import { LiveSubscriber, MAX_BEHIND_BYTES, STALL_CUT_MS } from '../../src/http/live-subscriber.js';
-import { TokenBook } from '../../src/http/tokens.js';
-import { SqliteDocumentStore } from '../../src/read-models/sqlite-document-store.js';
 import { TOKENS } from './fixture.js';
 import { connect } from './live-client.js';
+import { startLive } from './live-app.js';
 
 const silent = pino({ level: 'silent' });
 
-/** The app over a store that counts the subscriptions asked of it. */
-async function startCounted(options: { liveMaxSubscribers?: number } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'ledger-live-'));
-  const sqlite = new SqliteEventStore(join(dir, 'ledger.sqlite'));
-  const subscriptions = { count: 0 };
-  const store = new Proxy(sqlite, {
-    get(target, name, receiver) {
-      if (name === 'subscribe') subscriptions.count++;
-      const value = Reflect.get(target, name, receiver) as unknown;
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  }) as EventStore;
-  const handler = new CommandHandler(store);
-  const documents = new SqliteDocumentStore(join(dir, 'read-models.sqlite'));
-  const register = new Projector(store, documents, registerModel, silent);
-  register.start();
-  const tokens = new TokenBook([
-    { name: 'alice', role: 'officer', secret: TOKENS.officer },
-    { name: 'bob', role: 'auditor', secret: TOKENS.auditor },
-    { name: 'wall', role: 'viewer', secret: TOKENS.viewer },
-  ]);
-  const app = await buildApp({ store, logger: silent, handler, register, tokens, liveMaxSubscribers: options.liveMaxSubscribers });
-  const base = await app.listen({ port: 0, host: '127.0.0.1' });
-  const metadata = () => ({ actor: 'alice', commandId: crypto.randomUUID() });
-  return {
-    app, base, store, subscriptions,
-    registerAgreement: (id: string, parties = ['EU', 'Nigeria']) =>
-      handler.handle(id, { type: 'RegisterAgreement', input: { agreementId: id, title: `Agreement ${id}`, kind: 'readmission_agreement', parties } }, metadata()),
-    round: (id: string, round: number) => handler.handle(id, { type: 'RecordStep', step: 'round_held', data: { occurredOn: '2021', round } }, metadata()),
-    close: async () => {
-      await app.close();
-      await register.stop();
-      documents.close();
-      await sqlite.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 describe('GET /events/live, one reader for every client', () => {
-  let t: Awaited<ReturnType<typeof startCounted>> | undefined;
+  let t: Awaited<ReturnType<typeof startLive>> | undefined;
   afterEach(async () => {
     await t?.close();
     t = undefined;
   });
 
   it('serves 30 clients of every role and filter from one subscription to the store', async () => {
-    t = await startCounted();
+    t = await startLive();
     await t.registerAgreement('eu-nigeria-readmission');
     await t.registerAgreement('eu-ghana-readmission', ['EU', 'Ghana']);
     const before = t.subscriptions.count;
@@ -83,7 +35,7 @@ describe('GET /events/live, one reader for every client', () => {
   });
 
   it('answers 503 with Retry-After past LIVE_MAX_SUBSCRIBERS, and takes a client again once one leaves', async () => {
-    t = await startCounted({ liveMaxSubscribers: 3 });
+    t = await startLive({ liveMaxSubscribers: 3 });
     const clients = Array.from({ length: 3 }, () => connect(`${t!.base}/events/live`, TOKENS.viewer));
     await Promise.all(clients.map((client) => client.ready));
     // Over a real connection: an answer that is a stream would never end.
@@ -108,7 +60,7 @@ describe('GET /events/live, one reader for every client', () => {
   });
 
   it('gives a client resuming from an old position every later event exactly once, while writes go on during its catch-up', async () => {
-    t = await startCounted();
+    t = await startLive();
     const agreements = ['eu-a-readmission', 'eu-b-readmission', 'eu-c-readmission'];
     for (const id of agreements) await t.registerAgreement(id);
     const counts = new Map(agreements.map((id) => [id, 0]));
@@ -186,7 +138,7 @@ describe('the shared feed, when a write lands while a client catches up', () => 
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       },
     }) as EventStore;
-    const fanout = new LiveFanout({ store, load: () => Promise.reject(new Error('no viewer here')), registrationOf: () => undefined, log: silent });
+    const fanout = new LiveFanout({ store, load: () => Promise.reject(new Error('no viewer here')), registrationOf: () => undefined, maxCatchUps: 4, log: silent });
     const ids = (raw: ReturnType<typeof fakeResponse>) => [...raw.text.matchAll(/^id: (\d+)$/gm)].map((match) => Number(match[1]));
     const until = async (check: () => boolean) => {
       for (let waited = 0; !check() && waited < 5000; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));

@@ -13,7 +13,9 @@ import { sendProblem } from '../problem.js';
 
 /** Enough for a thousand dashboards and as many again reconnecting. */
 export const DEFAULT_LIVE_MAX_SUBSCRIBERS = 2000;
-/** What a client turned away at the cap is told to wait before trying again. */
+/** Clients reading the log from an older position at once (each a whole replay at worst). */
+export const DEFAULT_LIVE_MAX_CATCH_UPS = 4;
+/** What a client turned away at a cap is told to wait before trying again. */
 const RETRY_AFTER_SECONDS = 5;
 
 export interface LiveRouteDeps {
@@ -22,6 +24,8 @@ export interface LiveRouteDeps {
   handler: CommandHandler;
   /** Clients the feed serves at once (LIVE_MAX_SUBSCRIBERS); past it, 503 with Retry-After. */
   maxSubscribers: number;
+  /** Clients catching up from an older position at once; past it, 503 with Retry-After. */
+  maxCatchUps?: number | undefined;
 }
 
 const LiveQuery = z.strictObject({
@@ -39,16 +43,17 @@ const DESCRIPTION = [
   '',
   'Viewers: what the register and dashboards show, and nothing else. A registration (`event: AgreementRegistered`, `data`: `agreementId`, `eventId`, `position`, `data`); a step (`event` is its type, `data`: `agreementId`, `position`, `eventId`, `step`, `occurredOn`, `tentative`, and `body`, `location`, `party` when recorded), corrections applied, never one that has been withdrawn; a correction or a withdrawal as `event: agreement` with `data.agreement` the agreement as `GET /agreements/{id}` shows it. No metadata, reasons or earlier versions, whatever position a client resumes from.',
   '',
-  'Frames go out in batches, every clients/2,000 s (10 ms at least: up to half a second with 1,000 clients). At most LIVE_MAX_SUBSCRIBERS clients at once: past it, 503 `TOO_MANY_SUBSCRIBERS` with Retry-After. A client that stops reading is cut once 16 MiB wait for it or its socket has stayed full for 30 s; it resumes with Last-Event-ID.',
+  'Frames go out in batches, every clients/2,000 s (10 ms at least: up to half a second with 1,000 clients). At most LIVE_MAX_SUBSCRIBERS clients at once: past it, 503 `TOO_MANY_SUBSCRIBERS` with Retry-After. At most ' + String(DEFAULT_LIVE_MAX_CATCH_UPS) + ' clients resuming from a position behind the log catch up at once: past it, 503 `TOO_MANY_CATCH_UPS` with Retry-After. A client that stops reading is cut once 16 MiB wait for it or its socket has stayed full for 30 s; it resumes with Last-Event-ID.',
 ].join('\n');
 
 /** GET /events/live: the log as it grows, to each role as much of it as that role may read elsewhere. */
-export const liveRoutes = ({ store, register, handler, maxSubscribers }: LiveRouteDeps): FastifyPluginAsyncZod =>
+export const liveRoutes = ({ store, register, handler, maxSubscribers, maxCatchUps = DEFAULT_LIVE_MAX_CATCH_UPS }: LiveRouteDeps): FastifyPluginAsyncZod =>
   async (app) => {
     const fanout = new LiveFanout({
       store,
       load: (agreementId) => handler.load(agreementId),
       registrationOf: (agreementId) => register.get(agreementId)?.registration,
+      maxCatchUps,
       log: app.log,
     });
     // Open streams would keep the server from closing: end them first, then the server stops.
@@ -65,7 +70,8 @@ export const liveRoutes = ({ store, register, handler, maxSubscribers }: LiveRou
       },
     }, async (request, reply) => {
       const header = request.headers['last-event-id'];
-      const after = typeof header === 'string' ? Number(header) : (request.query.lastEventId ?? (await store.headPosition()));
+      const head = await store.headPosition();
+      const after = typeof header === 'string' ? Number(header) : (request.query.lastEventId ?? head);
       if (fanout.size >= maxSubscribers) {
         return sendProblem(reply as FastifyReply, {
           status: 503,
@@ -73,6 +79,17 @@ export const liveRoutes = ({ store, register, handler, maxSubscribers }: LiveRou
           code: 'TOO_MANY_SUBSCRIBERS',
           detail: `the live feed serves at most ${maxSubscribers} clients at once (LIVE_MAX_SUBSCRIBERS); retry after ${RETRY_AFTER_SECONDS} s`,
           extensions: { maxSubscribers },
+          retryAfterSeconds: RETRY_AFTER_SECONDS,
+        });
+      }
+      const slot = after < head ? fanout.reserveCatchUp() : undefined;
+      if (after < head && !slot) {
+        return sendProblem(reply as FastifyReply, {
+          status: 503,
+          title: 'Service Unavailable',
+          code: 'TOO_MANY_CATCH_UPS',
+          detail: `Last-Event-ID (or lastEventId) ${after} is ${head - after} events behind the log; the live feed replays the log to at most ${maxCatchUps} resuming clients at once; retry after ${RETRY_AFTER_SECONDS} s`,
+          extensions: { maxCatchUps },
           retryAfterSeconds: RETRY_AFTER_SECONDS,
         });
       }
@@ -89,7 +106,7 @@ export const liveRoutes = ({ store, register, handler, maxSubscribers }: LiveRou
       raw.write(`retry: 2000\n: connected after position ${after}\n\n`);
       const subscriber = new LiveSubscriber(raw, audienceOf(request.principal!.role), { agreement, partner, kind }, after, request.log);
       try {
-        await fanout.join(subscriber);
+        await fanout.join(subscriber, slot);
       } catch (error) {
         request.log.warn({ err: error }, 'live feed ended');
         await subscriber.end();
