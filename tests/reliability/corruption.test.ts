@@ -148,4 +148,27 @@ describe('damaged data is named, for the damaged agreement only', () => {
     await othersStillServe(t);
     expect((await t.store.health()).degraded).toEqual([expect.stringMatching(/^STORE_CORRUPT: the database page holding agreement-eu-damaged-readmission revision \d+/)]);
   });
+  it('the agreement as recorded by a moment: the events it replays are checked, an edit after that moment does not refuse it, the handler\'s cache hides no edit', async () => {
+    dir = await ledger();
+    // Recording times are not hashed: the events from revision 5 on are moved into the future to leave a moment between.
+    edit(dir, 'UPDATE events SET recorded_at = ? WHERE stream = ? AND revision >= 5', '2030-01-01T00:00:00.000Z', stream(damaged.id));
+    const later = positionOf(dir, damaged.id, 8);
+    edit(dir, `UPDATE events SET data = replace(data, '"round":7', '"round":9') WHERE position = ?`, later.position);
+    t = await startApp({ dir });
+
+    const then = await t.as('auditor', { method: 'GET', url: `/agreements/${damaged.id}/state?recordedAsOf=2029-01-01T00:00:00Z` });
+    expect(then.statusCode, then.body).toBe(200);
+    expect(then.json().agreement).toMatchObject({ revision: 4 });
+    const now = await t.as('auditor', { method: 'GET', url: `/agreements/${damaged.id}/state?recordedAsOf=2099-01-01T00:00:00Z` });
+    expect(now.statusCode).toBe(500);
+    expect(now.json()).toMatchObject({ code: 'INTEGRITY_BROKEN', position: later.position, revision: 8 });
+
+    // Loaded (and cached) intact, then edited under the running server: the replay still sees the edit.
+    expect((await t.as('auditor', { method: 'GET', url: `/agreements/${before.id}` })).statusCode).toBe(200);
+    const edited = positionOf(dir, before.id, 1);
+    edit(dir, `UPDATE events SET data = replace(data, '"2019"', '"2018"') WHERE position = ?`, edited.position);
+    const replayed = await t.as('auditor', { method: 'GET', url: `/agreements/${before.id}/state?recordedAsOf=2099-01-01T00:00:00Z` });
+    expect(replayed.statusCode).toBe(500);
+    expect(replayed.json()).toMatchObject({ code: 'INTEGRITY_BROKEN', position: edited.position, revision: 1 });
+  });
 });

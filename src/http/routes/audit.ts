@@ -61,9 +61,8 @@ export const auditRoutes = ({ store, handler }: { store: EventStore; handler: Co
       const id = request.params.id;
       request.log.info({ audit: 'state', agreementId: id, recordedAsOf, occurredBy }, 'audit read');
       if (recordedAsOf !== undefined) {
-        // The whole chain is checked first (the handler's read): an earlier answer from a log edited later is no answer.
-        await handler.load(id);
-        // What had been recorded by then: later events, corrections included, are not applied.
+        // What had been recorded by then: later events, corrections included, are not applied. The
+        // store checks the chain of what this reads, from the first event on, whatever is cached.
         const until = Date.parse(recordedAsOf);
         const known: RecordedEvent[] = [];
         let revision = -1;
