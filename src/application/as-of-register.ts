@@ -2,6 +2,7 @@ import { asOccurredBy, isStepEventType, restoreStep, type StoredStep } from '../
 import type { PartialDate } from '../../domain/shared/partial-date.js';
 import { ItemsInMemory, type Items } from '../../projections/read-model.js';
 import { documentOf, foldRegister, registerEntry, stateWithSteps, type RegisterDocument, type RegisterEntry } from '../../projections/register/projection.js';
+import { IntegrityError, StoreCorruptError } from '../event-store/errors.js';
 import type { EventStore, StoredEvent } from '../event-store/port.js';
 import { toRecorded } from './handle-command.js';
 import { QueryBudget, type Slices } from './query-budget.js';
@@ -19,13 +20,26 @@ export interface OccurredByEntry extends RegisterEntry {
   uncertainSteps: { step: string; occurredOn: string; eventId: string }[];
 }
 
+/** An agreement left out of a replay because its stream is damaged: where the store found it. */
+export interface DamagedAgreement {
+  agreementId: string;
+  /** Unknown only where the store cannot tell which event a damaged page held. */
+  position?: number;
+}
+
+/** The register as recorded at a moment, and the agreements the replay had to leave out. */
+export interface RegisterAsOf {
+  entries: RegisterEntry[];
+  damaged: DamagedAgreement[];
+}
+
 /**
  * The register at another moment, for auditors: each answer runs within a query budget, in
  * slices. The last answer for a settled recording moment is kept, so paging through it replays
  * the log once.
  */
 export class AsOfRegister {
-  private kept: { until: string; entries: RegisterEntry[] } | undefined;
+  private kept: { until: string; answer: RegisterAsOf } | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -33,13 +47,13 @@ export class AsOfRegister {
     private readonly budget = new QueryBudget(),
   ) {}
 
-  async recordedAsOf(until: string): Promise<RegisterEntry[]> {
-    if (this.kept?.until === until) return this.kept.entries;
+  async recordedAsOf(until: string): Promise<RegisterAsOf> {
+    if (this.kept?.until === until) return this.kept.answer;
     return this.budget.run(async (slices) => {
       const startedAt = Date.now();
-      const entries = await registerRecordedAsOf(this.store, until, slices);
-      if (Date.parse(until) < startedAt - SETTLED_MS) this.kept = { until, entries };
-      return entries;
+      const answer = await registerRecordedAsOf(this.store, until, slices);
+      if (Date.parse(until) < startedAt - SETTLED_MS) this.kept = { until, answer };
+      return answer;
     });
   }
 
@@ -60,27 +74,39 @@ const NO_STEPS: Items<StoredStep> = {
  * The register as the ledger knew it at `until` (an ISO time), computed by replaying the log up
  * to that moment through the same fold the live register uses: rows, statuses and last activity
  * are exactly what the register showed then. Memory holds one document per agreement: the steps
- * a correction reaches back to are read again from that agreement's stream.
+ * a correction reaches back to are read again from that agreement's stream, which the store checks:
+ * an agreement whose stream is damaged is left out of the answer and named, the others answered.
  */
-export async function registerRecordedAsOf(store: EventStore, until: string, slices: Slices): Promise<RegisterEntry[]> {
+export async function registerRecordedAsOf(store: EventStore, until: string, slices: Slices): Promise<RegisterAsOf> {
   const limit = Date.parse(until);
   const documents = new Map<string, RegisterDocument>();
+  const damaged = new Map<string, DamagedAgreement>();
+  const answer = (): RegisterAsOf => ({ entries: [...documents.values()].map(registerEntry), damaged: [...damaged.values()] });
   // Short pages: reading one is work the event loop cannot interrupt.
   for (let from = 1, read = REPLAY_PAGE; read === REPLAY_PAGE; ) {
     read = 0;
     for await (const stored of store.readAll({ fromPosition: from, streamPrefix: PREFIX, limit: REPLAY_PAGE })) {
       read++;
       from = stored.position + 1;
-      if (Date.parse(stored.recordedAt) > limit) return [...documents.values()].map(registerEntry);
+      if (Date.parse(stored.recordedAt) > limit) return answer();
       const key = stored.stream.slice(PREFIX.length);
+      if (damaged.has(key)) continue;
       const reachesBack = stored.type !== 'AgreementRegistered' && !isStepEventType(stored.type);
-      const steps = reachesBack ? await stepsBefore(store, stored, slices) : NO_STEPS;
+      let steps = NO_STEPS;
+      try {
+        if (reachesBack) steps = await stepsBefore(store, stored, slices);
+      } catch (error) {
+        if (!(error instanceof IntegrityError || error instanceof StoreCorruptError)) throw error;
+        damaged.set(key, error.position === undefined ? { agreementId: key } : { agreementId: key, position: error.position });
+        documents.delete(key);
+        continue;
+      }
       const next = foldRegister(documents.get(key), projected(stored), steps);
       if (next) documents.set(key, next);
     }
     await slices.next();
   }
-  return [...documents.values()].map(registerEntry);
+  return answer();
 }
 
 /** The steps of `event`'s agreement as they stood just before it, folded again from its stream. */

@@ -21,6 +21,12 @@ const dir = mkdtempSync(join(tmpdir(), 'ledger-as-of-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const unlimited = () => new Slices(Infinity, Infinity);
 
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const item of iterable) items.push(item);
+  return items;
+}
+
 describe('the register as recorded at a moment', () => {
   it('equals the live register at the end of a log with corrections and withdrawals, though it keeps no steps', async () => {
     const store = new MemoryEventStore();
@@ -40,10 +46,32 @@ describe('the register as recorded at a moment', () => {
     live.start();
     expect(await live.waitFor(await store.headPosition(), 10_000)).toBe(true);
     await live.stop();
-    const replayed = await registerRecordedAsOf(store, new Date(Date.now() + 60_000).toISOString(), unlimited());
+    const { entries: replayed } = await registerRecordedAsOf(store, new Date(Date.now() + 60_000).toISOString(), unlimited());
     const byId = (rows: Array<{ id: string }>) => [...rows].sort((a, b) => a.id.localeCompare(b.id));
     expect(n).toBeGreaterThan(10);
     expect(byId(replayed)).toEqual(byId([...live.values()].map(registerEntry)));
+  });
+
+  it('leaves out an agreement whose events were edited, naming it and where, and answers the others', async () => {
+    const store = new MemoryEventStore();
+    const handler = new CommandHandler(store);
+    const meta = (commandId: string) => ({ actor: 'test', commandId });
+    for (const id of ['eu-x', 'eu-y']) {
+      await handler.handle(id, { type: 'RegisterAgreement', input: { agreementId: id, title: `EU-${id}`, kind: 'readmission_agreement', parties: ['EU', id] } }, meta(`register-${id}`));
+      await handler.handle(id, { type: 'RecordStep', step: 'negotiations_opened', data: { occurredOn: '2019' } }, meta(`open-${id}`));
+      await handler.handle(id, { type: 'RecordStep', step: 'round_held', data: { occurredOn: '2020', round: 1 } }, meta(`round-${id}`));
+    }
+    const [, , round] = await collect(store.readStream('agreement-eu-x'));
+    await handler.handle('eu-x', { type: 'CorrectStep', input: { eventId: round!.id, changes: { location: 'Brussels' }, reason: 'the minutes say Brussels' } }, meta('fix-x'));
+    // The memory store's own arrays, edited as someone with the process's memory could.
+    const storage = store as unknown as { log: StoredEvent[]; streams: Map<string, StoredEvent[]> };
+    const edited = Object.freeze({ ...round!, data: { ...round!.data, round: 7 } });
+    storage.streams.get('agreement-eu-x')![2] = edited;
+    storage.log[edited.position - 1] = edited;
+
+    const { entries, damaged } = await registerRecordedAsOf(store, new Date(Date.now() + 60_000).toISOString(), unlimited());
+    expect(entries.map((entry) => entry.id)).toEqual(['eu-y']);
+    expect(damaged).toEqual([{ agreementId: 'eu-x', position: round!.position }]);
   });
 
   it('holds one document per agreement in memory, not the steps of the log', async () => {
@@ -64,7 +92,7 @@ describe('the register as recorded at a moment', () => {
     });
     global.gc?.();
     const before = process.memoryUsage().heapUsed;
-    const rows = await registerRecordedAsOf(sampling, new Date(Date.now() + 60_000).toISOString(), unlimited());
+    const { entries: rows } = await registerRecordedAsOf(sampling, new Date(Date.now() + 60_000).toISOString(), unlimited());
     expect(rows).toHaveLength(2000);
     expect((peak - before) / 2 ** 20).toBeLessThan(40);
     await store.close();

@@ -171,4 +171,21 @@ describe('damaged data is named, for the damaged agreement only', () => {
     expect(replayed.statusCode).toBe(500);
     expect(replayed.json()).toMatchObject({ code: 'INTEGRITY_BROKEN', position: edited.position, revision: 1 });
   });
+  it('the register and pipeline as recorded by a moment leave out an agreement whose correction reaches back into damaged events, naming it', async () => {
+    dir = await ledger();
+    t = await startApp({ dir });
+    const round = positionOf(dir, damaged.id, 3);
+    const corrected = await t.as('officer', { method: 'POST', url: `/agreements/${damaged.id}/corrections`, payload: { eventId: round.eventId, withdraw: true, reason: 'recorded twice' } });
+    expect(corrected.statusCode, corrected.body).toBe(201);
+    const target = positionOf(dir, damaged.id, 2);
+    edit(dir, `UPDATE events SET data = replace(data, '"round":1', '"round":9') WHERE position = ?`, target.position);
+
+    const register = await t.as('auditor', { method: 'GET', url: '/agreements?recordedAsOf=2099-01-01T00:00:00Z' });
+    expect(register.statusCode, register.body).toBe(200);
+    expect(register.json().items.map((item: { id: string }) => item.id).sort()).toEqual([after.id, before.id]);
+    expect(register.json().damaged).toEqual([{ agreementId: damaged.id, position: target.position }]);
+    const pipeline = await t.as('auditor', { method: 'GET', url: '/dashboard/pipeline?recordedAsOf=2099-01-01T00:00:00Z' });
+    expect(pipeline.statusCode, pipeline.body).toBe(200);
+    expect(pipeline.json().damaged).toEqual([{ agreementId: damaged.id, position: target.position }]);
+  });
 });

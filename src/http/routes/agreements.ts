@@ -143,8 +143,9 @@ export const agreementRoutes = ({ handler, register, store, asOf }: AgreementRou
         request.log.info({ audit: 'register', recordedAsOf, occurredBy }, 'audit read');
       }
       if (recordedAsOf !== undefined) {
-        const page = queryRegister(await asOf.recordedAsOf(recordedAsOf), query);
-        return { ...page, items: page.items.map(row), recordedAsOf, position: register.position };
+        const { entries, damaged } = await asOf.recordedAsOf(recordedAsOf);
+        const page = queryRegister(entries, query);
+        return { ...page, items: page.items.map(row), recordedAsOf, position: register.position, ...(damaged.length > 0 ? { damaged } : {}) };
       }
       if (occurredBy !== undefined) {
         const { entries, uncertain } = await asOf.occurredBy(partialDate(occurredBy));

@@ -56,7 +56,8 @@ export const dashboardRoutes = (register: RegisterProjector, asOf: AsOfRegister,
         request.log.info({ audit: 'pipeline', recordedAsOf, occurredBy }, 'audit read');
       }
       if (recordedAsOf !== undefined) {
-        return { recordedAsOf, ...pipeline(await asOf.recordedAsOf(recordedAsOf)) };
+        const { entries: rows, damaged } = await asOf.recordedAsOf(recordedAsOf);
+        return { recordedAsOf, ...pipeline(rows), ...(damaged.length > 0 ? { damaged } : {}) };
       }
       if (occurredBy !== undefined) {
         const { entries: rows, uncertain } = await asOf.occurredBy(partialDate(occurredBy));

@@ -145,6 +145,8 @@ export const RegisterPageView = z
     occurredBy: z.string().optional(),
     /** occurredBy only: how many steps straddle the boundary in the whole register. */
     uncertainSteps: z.number().int().optional(),
+    /** recordedAsOf only: agreements left out because their stored events are damaged, and where. */
+    damaged: z.array(z.object({ agreementId: z.string(), position: z.number().int().optional() })).optional(),
   })
   .meta({ id: 'RegisterPage' });
 
