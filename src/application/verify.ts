@@ -23,7 +23,16 @@ export interface VerifyReport {
   broken?: BrokenLink[];
   /** How many events are broken in all. */
   brokenCount?: number;
+  /**
+   * Events whose link to their stream could not be checked because an event before them in their
+   * stream could not be read: not known to be broken, not known to be intact. Up to `listed`.
+   */
+  unchecked?: BrokenLink[];
+  uncheckedCount?: number;
 }
+
+/** Why an event after an unreadable one in its stream is not reported as broken. */
+export const FOLLOWS_UNREADABLE = 'could not be checked (follows an unreadable event)';
 
 export interface VerifyOptions {
   /** The embedded store numbers positions without gaps, so a gap means a deleted event. */
@@ -44,10 +53,15 @@ export interface VerifyOptions {
 export async function verifyEvents(events: AsyncIterable<StoredEvent | DamagedEvent>, options: VerifyOptions = {}): Promise<VerifyReport> {
   const listed = options.listed ?? 100;
   const heads = new Map<string, ChainHead>();
+  /** Where each stream was last seen, to tell whether an unreadable place came between. */
+  const seenAt = new Map<string, number>();
   const broken: BrokenLink[] = [];
+  const unchecked: BrokenLink[] = [];
   let brokenCount = 0;
+  let uncheckedCount = 0;
   let count = 0;
   let lastPosition = 0;
+  let lastUnreadable = 0;
   for await (const item of events) {
     count++;
     const { position } = item;
@@ -56,12 +70,23 @@ export async function verifyEvents(events: AsyncIterable<StoredEvent | DamagedEv
     if (position <= lastPosition) reason = also(reason, `position ${position} is not after ${lastPosition}`);
     if ('damaged' in item) {
       reason = also(reason, item.reason);
+      if (item.stream === undefined) lastUnreadable = position;
+      else seenAt.set(item.stream, position);
       const head = item.stream === undefined ? undefined : heads.get(item.stream);
       if (item.stream !== undefined && item.revision !== undefined && item.hash !== undefined) heads.set(item.stream, { revision: item.revision, hash: item.hash, version: head?.version ?? 2 });
     } else {
-      const link = followChain(item, heads.get(item.stream));
+      const head = heads.get(item.stream);
+      const link = followChain(item, head);
       heads.set(item.stream, link.head);
-      if (link.broken) reason = also(reason, link.broken);
+      // Events of its stream are missing where a place nobody could read came between: they may be there.
+      const missing = item.revision > (head ? head.revision + 1 : 0);
+      if (link.broken && missing && lastUnreadable > (seenAt.get(item.stream) ?? 0) && reason === undefined) {
+        uncheckedCount++;
+        if (unchecked.length < listed) unchecked.push(brokenLink(item, FOLLOWS_UNREADABLE));
+      } else if (link.broken) {
+        reason = also(reason, link.broken);
+      }
+      seenAt.set(item.stream, position);
     }
     if (reason !== undefined) {
       brokenCount++;
@@ -70,8 +95,11 @@ export async function verifyEvents(events: AsyncIterable<StoredEvent | DamagedEv
     lastPosition = Math.max(lastPosition, position);
     if (options.onProgress && count % 10_000 === 0) options.onProgress(count, position);
   }
-  if (brokenCount === 0) return { ok: true, events: count, streams: heads.size };
-  return { ok: false, events: count, streams: heads.size, brokenAt: broken[0]!, broken, brokenCount };
+  if (brokenCount === 0 && uncheckedCount === 0) return { ok: true, events: count, streams: heads.size };
+  const report: VerifyReport = { ok: false, events: count, streams: heads.size, broken, brokenCount };
+  if (broken[0] !== undefined) report.brokenAt = broken[0];
+  if (uncheckedCount > 0) Object.assign(report, { unchecked, uncheckedCount });
+  return report;
 }
 
 /** Reasons for one event, joined. */

@@ -35,7 +35,12 @@ try {
     for (const link of broken) process.stdout.write(`BROKEN at ${where(link)}: ${link.reason}\n`);
     const count = report.brokenCount ?? broken.length;
     if (count > broken.length) process.stdout.write(`... and ${count - broken.length} more broken positions\n`);
+    const unchecked = report.unchecked ?? [];
+    for (const link of unchecked) process.stdout.write(`UNCHECKED at ${where(link)}: ${link.reason}\n`);
+    const uncheckedCount = report.uncheckedCount ?? 0;
+    if (uncheckedCount > unchecked.length) process.stdout.write(`... and ${uncheckedCount - unchecked.length} more unchecked positions\n`);
     process.stdout.write(`BROKEN: ${count} of ${report.events} events are not what was appended\n`);
+    if (uncheckedCount > 0) process.stdout.write(`UNCHECKED: ${uncheckedCount} of ${report.events} events could not be checked (each follows an unreadable event in its stream)\n`);
     process.exit(3);
   }
 } catch (error) {

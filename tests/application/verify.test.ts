@@ -17,7 +17,9 @@ vi.mock('node:crypto', async (original) => {
   };
 });
 
-const { verifyStream } = await import('../../src/application/verify.js');
+const { verifyEvents, verifyStream } = await import('../../src/application/verify.js');
+const { eventHash, GENESIS_HASH } = await import('../../src/event-store/hash-chain.js');
+type Scanned = import('../../src/event-store/port.js').StoredEvent | import('../../src/event-store/reading.js').DamagedEvent;
 const { SqliteEventStore } = await import('../../src/event-store/sqlite.js');
 
 describe("an agreement's integrity check", () => {
@@ -49,5 +51,33 @@ describe("an agreement's integrity check", () => {
     db.prepare('UPDATE events SET data = ? WHERE position = ?').run(JSON.stringify({ occurredOn: '2021', round: 30 }), position);
     db.close();
     expect(await verifyStream(store, 'agreement-a')).toMatchObject({ ok: false, checked: 3, firstBroken: { position, revision: 2, reason: expect.stringContaining('changed after it was appended') } });
+  });
+});
+
+describe('verifying the whole log past a place that cannot be read', () => {
+  /** An event of `stream` chained after `previous`, as a store would hand it over. */
+  const chained = (stream: string, revision: number, position: number, previous: string) => {
+    const event = { id: `00000000-0000-4000-8000-${String(position).padStart(12, '0')}`, stream, revision, position, type: 'A', data: { revision }, metadata: {}, recordedAt: '2020-01-01T00:00:00.000Z', hash: '' };
+    return { ...event, hash: eventHash(event, previous) };
+  };
+  async function* log(items: Scanned[]) {
+    yield* items;
+  }
+
+  it('reports the next event of the stream as not checked, not as broken, and counts it apart', async () => {
+    const first = chained('agreement-s', 0, 1, GENESIS_HASH);
+    const lost = chained('agreement-s', 1, 2, first.hash);
+    const next = chained('agreement-s', 2, 3, lost.hash);
+    const report = await verifyEvents(log([first, { damaged: true as const, position: 2, reason: 'its database page cannot be read' }, next]), { contiguousPositions: true });
+    expect(report).toMatchObject({ ok: false, events: 3, brokenCount: 1, broken: [{ position: 2 }], uncheckedCount: 1 });
+    expect(report.unchecked).toEqual([{ position: 3, stream: 'agreement-s', revision: 2, eventId: next.id, reason: 'could not be checked (follows an unreadable event)' }]);
+  });
+
+  it('still reports an edit in another stream after the unreadable place as broken', async () => {
+    const first = chained('agreement-t', 0, 1, GENESIS_HASH);
+    const edited = { ...chained('agreement-t', 1, 3, first.hash), data: { revision: 9 } };
+    const report = await verifyEvents(log([first, { damaged: true as const, position: 2, reason: 'its database page cannot be read' }, edited]), { contiguousPositions: true });
+    expect(report).toMatchObject({ brokenCount: 2, broken: [{ position: 2 }, { position: 3, reason: expect.stringContaining('changed after it was appended') }] });
+    expect(report.uncheckedCount).toBeUndefined();
   });
 });
