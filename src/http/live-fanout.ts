@@ -1,8 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { Slices } from '../application/query-budget.js';
-import type { EventStore, StoredEvent, Subscription } from '../event-store/port.js';
-import { AGREEMENT_PREFIX, agreementIdOf, fullFrame, inFeed, ViewerFrames, type Audience, type CurrentAgreement } from './live-frames.js';
-import { matches, type LiveSubscriber, type Routed } from './live-subscriber.js';
+import type { EventStore, Subscription } from '../event-store/port.js';
+import { chunkFor, shape, type Entry } from './live-entries.js';
+import { AGREEMENT_PREFIX, ViewerFrames, type CurrentAgreement } from './live-frames.js';
+import { damagedPlace, readAround, unbounded, type LogItem } from './live-reading.js';
+import type { LiveSubscriber, Routed } from './live-subscriber.js';
 
 /** The most events a catch-up reads at a time; the next read waits until its client took these. */
 const CATCH_UP_PAGE = 500;
@@ -33,14 +34,6 @@ export interface FanoutDeps {
 /** A catch-up's place among the few that run at once; released once it has joined the shared feed or is gone. */
 export interface CatchUpSlot {
   release(): void;
-}
-
-/** Catch-ups run without a deadline: they only give the event loop back between slices. */
-const unbounded = () => new Slices(Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY);
-
-interface Entry extends Routed {
-  position: number;
-  frames: Partial<Record<Audience, string | undefined>>;
 }
 
 /**
@@ -131,10 +124,9 @@ export class LiveFanout {
         return;
       }
       const reached = this.position;
-      const page: StoredEvent[] = [];
-      for await (const event of this.deps.store.readAll({ fromPosition: subscriber.next, limit: CATCH_UP_PAGE, streamPrefix: prefix })) page.push(event);
-      const entries = await this.shape(page, subscriber.audience, frames, slices);
-      const chunk = this.chunkFor(entries, subscriber);
+      const page = await readAround(this.deps.store, subscriber.next, CATCH_UP_PAGE, prefix, slices);
+      const entries = await shape(page, subscriber.audience, frames, this.deps.registrationOf, slices);
+      const chunk = chunkFor(entries, subscriber);
       if (chunk) subscriber.send(chunk);
       const last = page[page.length - 1];
       if (last) subscriber.next = last.position + 1;
@@ -175,17 +167,23 @@ export class LiveFanout {
 
   private async run(subscription: Subscription): Promise<void> {
     try {
-      for await (const page of subscription.pages()) {
-        if (this.closed) break;
-        let done!: () => void;
-        this.sending = new Promise((resolve) => (done = resolve));
+      for (;;) {
         try {
-          await this.send(page);
-        } finally {
-          this.sending = undefined;
-          done();
+          for await (const page of subscription.pages()) {
+            if (this.closed) return;
+            await this.deliver(page);
+          }
+          return;
+        } catch (error) {
+          // A damaged event is skipped with a `damaged` frame; the feed goes on after it.
+          const place = this.closed ? undefined : damagedPlace(error, this.position + 1);
+          if (!place) throw error;
+          this.deps.log.warn({ position: place.position, code: place.code }, 'live feed: a damaged event is skipped');
+          await subscription.close();
+          await this.deliver(await readAround(this.deps.store, this.position + 1, CATCH_UP_PAGE, AGREEMENT_PREFIX, unbounded()));
+          if (this.closed) return;
+          subscription = this.subscription = this.deps.store.subscribe({ fromPosition: this.position + 1, streamPrefix: AGREEMENT_PREFIX });
         }
-        await this.pause(Math.max(MIN_PACE_MS, (this.live.size * 1000) / WRITES_PER_SECOND));
       }
     } catch (error) {
       if (this.closed) return;
@@ -194,6 +192,19 @@ export class LiveFanout {
       this.started = undefined;
       await Promise.all([...this.subscribers()].map((subscriber) => subscriber.end()));
     }
+  }
+
+  /** One page to the live subscribers, then the pause before the next read. */
+  private async deliver(page: readonly LogItem[]): Promise<void> {
+    let done!: () => void;
+    this.sending = new Promise((resolve) => (done = resolve));
+    try {
+      await this.send(page);
+    } finally {
+      this.sending = undefined;
+      done();
+    }
+    await this.pause(Math.max(MIN_PACE_MS, (this.live.size * 1000) / WRITES_PER_SECOND));
   }
 
   private pause(ms: number): Promise<void> {
@@ -208,12 +219,12 @@ export class LiveFanout {
   }
 
   /** One page of the shared feed to every live subscriber, each chunk built once per audience and filter. */
-  private async send(page: readonly StoredEvent[]): Promise<void> {
+  private async send(page: readonly LogItem[]): Promise<void> {
     const audiences = new Set([...this.live].map((subscriber) => subscriber.audience));
     const entries: Entry[] = [];
     const slices = unbounded();
     for (const audience of audiences) {
-      const shaped = await this.shape(page, audience, audience === 'viewer' ? this.viewerFrames : undefined, slices);
+      const shaped = await shape(page, audience, audience === 'viewer' ? this.viewerFrames : undefined, this.deps.registrationOf, slices);
       shaped.forEach((entry, index) => {
         const known = entries[index];
         if (known) known.frames[audience] = entry.frames[audience];
@@ -230,40 +241,14 @@ export class LiveFanout {
       if (++written % WRITES_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
       let chunk: Buffer | undefined;
       if (subscriber.next <= first) {
-        chunk = shared.has(subscriber.key) ? shared.get(subscriber.key) : this.chunkFor(entries, subscriber);
+        chunk = shared.has(subscriber.key) ? shared.get(subscriber.key) : chunkFor(entries, subscriber);
         shared.set(subscriber.key, chunk);
       } else {
-        chunk = this.chunkFor(entries, subscriber);
+        chunk = chunkFor(entries, subscriber);
       }
       if (chunk) subscriber.send(chunk);
       subscriber.next = last + 1;
     }
     this.position = last;
-  }
-
-  /** The page's events in the feed, each with its frame for `audience`. */
-  private async shape(page: readonly StoredEvent[], audience: Audience, viewerFrames: ViewerFrames | undefined, slices: Slices): Promise<Entry[]> {
-    const entries: Entry[] = [];
-    // The register may not have folded a registration of this very page yet.
-    const registered = new Map<string, Routed['registration']>();
-    for (const event of page) {
-      await slices.next();
-      if (!inFeed(event)) continue;
-      const agreementId = agreementIdOf(event);
-      if (event.type === 'AgreementRegistered') registered.set(agreementId, event.data as unknown as Routed['registration']);
-      const registration = registered.get(agreementId) ?? this.deps.registrationOf(agreementId);
-      const text = viewerFrames ? await viewerFrames.frame(event) : fullFrame(event);
-      entries.push({ position: event.position, agreementId, registration, frames: { [audience]: text } });
-    }
-    return entries;
-  }
-
-  private chunkFor(entries: readonly Entry[], subscriber: LiveSubscriber): Buffer | undefined {
-    let text = '';
-    for (const entry of entries) {
-      const frame = entry.frames[subscriber.audience];
-      if (frame !== undefined && entry.position >= subscriber.next && matches(subscriber.filter, entry)) text += frame;
-    }
-    return text === '' ? undefined : Buffer.from(text);
   }
 }

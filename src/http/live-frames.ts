@@ -3,10 +3,11 @@ import { datedStep } from '../../projections/register/projection.js';
 import { toRecorded } from '../application/handle-command.js';
 import type { StoredEvent } from '../event-store/port.js';
 import { BoundedMap } from '../util/bounded-map.js';
+import { AGREEMENT_PREFIX, isDamage, type DamagedPlace } from './live-reading.js';
 import type { Role } from './tokens.js';
 import { agreementView, storedEventView } from './views.js';
 
-export const AGREEMENT_PREFIX = 'agreement-';
+export { AGREEMENT_PREFIX };
 
 /**
  * Who a frame is shaped for. Officers and auditors read the whole log elsewhere (`GET /events`),
@@ -29,6 +30,15 @@ export function fullFrame(event: StoredEvent): string {
   return frame(event.position, event.type, { agreementId: agreementIdOf(event), ...storedEventView(event) });
 }
 
+/**
+ * An event the feed skips because its data is damaged, for every role: what GET /agreements/{id}
+ * answers about it too (where, and the problem's code). `id` is where the feed is in the log;
+ * `position` is the damaged event's.
+ */
+export function damagedFrame(at: number, place: Omit<DamagedPlace, 'damaged' | 'position'> & { position: number | undefined }): string {
+  return frame(at, 'damaged', { agreementId: place.agreementId, position: place.position, code: place.code });
+}
+
 /** An agreement as it stands, at its stream revision (what `CommandHandler.load` answers). */
 export interface CurrentAgreement {
   state: AgreementState;
@@ -37,6 +47,8 @@ export interface CurrentAgreement {
 
 interface Known {
   revision: number;
+  /** Its stream cannot be read: its events are skipped. */
+  damaged?: true;
   /** Its corrected or withdrawn steps; any other step stands as recorded. */
   changed: Map<string, RecordedStep>;
 }
@@ -61,8 +73,29 @@ export class ViewerFrames {
     private readonly follows: boolean,
   ) {}
 
+  /** `event`'s frame; an agreement whose stream is damaged gets one `damaged` frame, then nothing. */
   async frame(event: StoredEvent): Promise<string | undefined> {
     const agreementId = agreementIdOf(event);
+    if (this.known.get(agreementId)?.damaged) return undefined;
+    try {
+      return await this.shaped(event, agreementId);
+    } catch (error) {
+      if (!isDamage(error)) throw error;
+      this.known.set(agreementId, { revision: Number.POSITIVE_INFINITY, changed: new Map(), damaged: true });
+      return damagedFrame(event.position, { agreementId, position: error.position, code: error.code });
+    }
+  }
+
+  /** A damaged place of the log: its frame, unless its agreement was already said to be damaged. */
+  damaged(place: DamagedPlace): string | undefined {
+    if (place.agreementId !== undefined) {
+      if (this.known.get(place.agreementId)?.damaged) return undefined;
+      this.known.set(place.agreementId, { revision: Number.POSITIVE_INFINITY, changed: new Map(), damaged: true });
+    }
+    return damagedFrame(place.position, place);
+  }
+
+  private async shaped(event: StoredEvent, agreementId: string): Promise<string | undefined> {
     const { position, type } = event;
     if (type === 'AgreementRegistered') {
       // A first registration has no steps yet; any later one is looked at afresh.

@@ -43,6 +43,8 @@ const DESCRIPTION = [
   '',
   'Viewers: what the register and dashboards show, and nothing else. A registration (`event: AgreementRegistered`, `data`: `agreementId`, `eventId`, `position`, `data`); a step (`event` is its type, `data`: `agreementId`, `position`, `eventId`, `step`, `occurredOn`, `tentative`, and `body`, `location`, `party` when recorded), corrections applied, never one that has been withdrawn; a correction or a withdrawal as `event: agreement` with `data.agreement` the agreement as `GET /agreements/{id}` shows it. No metadata, reasons or earlier versions, whatever position a client resumes from.',
   '',
+  'Every role: an event whose data is damaged (INTEGRITY_BROKEN, STORE_CORRUPT) is skipped with one `event: damaged` frame (`data`: `agreementId` when known, `position` of the damaged event, `code`); for a viewer, an agreement that cannot be read gets that one frame and none of its later events. The feed goes on after it.',
+  '',
   'Frames go out in batches, every clients/2,000 s (10 ms at least: up to half a second with 1,000 clients). At most LIVE_MAX_SUBSCRIBERS clients at once: past it, 503 `TOO_MANY_SUBSCRIBERS` with Retry-After. At most ' + String(DEFAULT_LIVE_MAX_CATCH_UPS) + ' clients resuming from a position behind the log catch up at once: past it, 503 `TOO_MANY_CATCH_UPS` with Retry-After. A client that stops reading is cut once 16 MiB wait for it or its socket has stayed full for 30 s; it resumes with Last-Event-ID.',
 ].join('\n');
 
