@@ -59,7 +59,7 @@ if (mode === 'bare') {
     { id: '00000000-0000-4000-8000-000000000001', type: 'AgreementRegistered', data: { agreementId: 'eu-bench-0', title: 'EU-Bench 0', kind: 'readmission_agreement', binding: true, parties: ['EU', 'Bench 0'], links: {} } },
     { id: '00000000-0000-4000-8000-000000000002', type: 'AgreementEnteredIntoForce', data: { occurredOn: '2020' } },
   ]);
-  const document = JSON.stringify(agreementView(state, 1));
+  const document = JSON.stringify(agreementView(state, 1, new Date().toISOString().slice(0, 10)));
   app.get('/agreements/:id', async (_request, reply) => reply.type('application/json; charset=utf-8').send(document));
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   process.stdout.write(`${url}\n`);

@@ -42,6 +42,8 @@ export interface AppDependencies {
   authThrottle?: AuthThrottleOptions;
   /** Proxies (addresses, CIDR ranges) whose X-Forwarded-For names the client; default none. */
   trustProxy?: readonly string[] | undefined;
+  /** What time it is: the day a command is recorded on, and what is overdue. Default: the system clock. */
+  clock?: () => Date;
 }
 
 /** Request bodies above this are refused with 413 (one step is a few hundred bytes). */
@@ -53,7 +55,7 @@ export const REQUEST_TIMEOUT_MS = 10_000;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
 /** Builds the HTTP application. It never listens: server.ts does, tests use `app.inject`. */
-export async function buildApp({ store, logger, handler, register, tokens, metrics = new LedgerMetrics(), authThrottle, trustProxy, liveMaxSubscribers = DEFAULT_LIVE_MAX_SUBSCRIBERS }: AppDependencies): Promise<FastifyInstance> {
+export async function buildApp({ store, logger, handler, register, tokens, metrics = new LedgerMetrics(), authThrottle, trustProxy, liveMaxSubscribers = DEFAULT_LIVE_MAX_SUBSCRIBERS, clock = () => new Date() }: AppDependencies): Promise<FastifyInstance> {
   const requestLog = new RequestLogController();
   const app = Fastify({
     loggerInstance: logger,
@@ -113,11 +115,12 @@ export async function buildApp({ store, logger, handler, register, tokens, metri
   await app.register(healthRoutes(store, [register as unknown as Projector<unknown>]));
   await app.register(metricsRoutes(metrics));
   const asOf = new AsOfRegister(store, register);
-  await app.register(agreementRoutes({ handler, register, store, asOf }));
-  await app.register(auditRoutes({ store, handler }));
+  const today = () => clock().toISOString().slice(0, 10);
+  await app.register(agreementRoutes({ handler, register, store, asOf, today }));
+  await app.register(auditRoutes({ store, handler, today }));
   await app.register(projectionRoutes(store, [register as unknown as Projector<unknown>]));
-  await app.register(dashboardRoutes(register, asOf, () => new Date().toISOString().slice(0, 10)));
-  await app.register(liveRoutes({ store, register, handler, maxSubscribers: liveMaxSubscribers }));
+  await app.register(dashboardRoutes(register, asOf, today));
+  await app.register(liveRoutes({ store, register, handler, maxSubscribers: liveMaxSubscribers, today }));
   await app.register(globalLogRoutes(store));
   return app;
 }

@@ -2,18 +2,19 @@ import { DomainError, refuse } from '../shared/errors.js';
 import type { AgreementCommand, RegisterAgreementInput } from './commands.js';
 import type { AgreementEvent, AgreementRegisteredData, StepData } from './events.js';
 import { defaultBinding } from './kinds.js';
-import { allowedSteps, chronologyViolation, fieldRuleViolation, historyViolation, machineRefusal } from './rules.js';
+import { allowedSteps, fieldRuleViolation, futureViolation, PENDING, timelineViolation } from './rules.js';
 import { applyChanges, lifecycleState, type AgreementState, type RecordedStep } from './state.js';
 import { STEPS, type StepName } from './steps.js';
 
 /**
  * Decides what a command means for an agreement as it stands: the events to record, or a
- * refusal that says why (DomainError). Pure: ids, clock and actor come from the caller.
+ * refusal that says why (DomainError). Pure: ids and actor come from the caller, and so does
+ * `today` (YYYY-MM-DD), the day the command is recorded on.
  */
-export function decide(command: AgreementCommand, state: AgreementState): AgreementEvent[] {
+export function decide(command: AgreementCommand, state: AgreementState, today: string): AgreementEvent[] {
   if (command.type === 'RegisterAgreement') return [register(command.input, state)];
   try {
-    return decideOnRegistered(command, state);
+    return decideOnRegistered(command, state, today);
   } catch (error) {
     // Every refusal on an agreement says where it stands and what may happen next.
     if (error instanceof DomainError && state.registration) {
@@ -27,22 +28,25 @@ export function decide(command: AgreementCommand, state: AgreementState): Agreem
   }
 }
 
-function decideOnRegistered(command: Exclude<AgreementCommand, { type: 'RegisterAgreement' }>, state: AgreementState): AgreementEvent[] {
+function decideOnRegistered(command: Exclude<AgreementCommand, { type: 'RegisterAgreement' }>, state: AgreementState, today: string): AgreementEvent[] {
   const registration = state.registration;
   if (!registration) throw refuse.notFound('AGREEMENT_NOT_FOUND', 'no agreement is registered under this id');
   switch (command.type) {
     case 'RecordStep':
-      return [recordStep(command.step, command.data, state)];
+      return [recordStep(command.step, command.data, state, today)];
     case 'CorrectStep': {
       const target = findStep(state, command.input.eventId);
-      const corrected = state.steps.map((step) => (step === target ? { ...step, data: applyChanges(step.data, command.input.changes) } : step));
-      assertHistoryHolds(registration, corrected, 'correction');
+      const data = applyChanges(target.data, command.input.changes);
+      const problem = fieldRuleViolation(target.step, data) ?? futureViolation(target.step, data, today);
+      if (problem) throw problem;
+      const corrected = state.steps.map((step) => (step === target ? { ...step, data } : step));
+      assertHistoryHolds(state, corrected, 'correction');
       return [{ type: 'StepCorrected', data: { correctedEventId: target.eventId, changes: command.input.changes, reason: command.input.reason } }];
     }
     case 'WithdrawStep': {
       const target = findStep(state, command.input.eventId);
       const remaining = state.steps.map((step) => (step === target ? { ...step, withdrawn: { eventId: 'pending', reason: command.input.reason } } : step));
-      assertHistoryHolds(registration, remaining, 'withdrawal');
+      assertHistoryHolds(state, remaining, 'withdrawal');
       return [{ type: 'StepWithdrawn', data: { withdrawnEventId: target.eventId, reason: command.input.reason } }];
     }
   }
@@ -65,12 +69,16 @@ function register(input: RegisterAgreementInput, state: AgreementState): Agreeme
   return { type: 'AgreementRegistered', data };
 }
 
-function recordStep(step: StepName, input: StepData, state: AgreementState): AgreementEvent {
+function recordStep(step: StepName, input: StepData, state: AgreementState, today: string): AgreementEvent {
   // A planned meeting is not yet a fact: it is tentative whether or not the caller said so.
   const data: StepData = input.meetingStatus === 'planned' && input.tentative === undefined ? { ...input, tentative: true } : input;
-  const problem = fieldRuleViolation(step, data) ?? machineRefusal(state.machine, step, data) ?? chronologyViolation(step, data, state.steps);
+  const type = STEPS[step].type;
+  // A planned step is held to the timeline as if it happened: an entry into force expected after termination never can.
+  const asFact = data.tentative ? { ...data, tentative: false } : data;
+  const candidate: RecordedStep = { eventId: PENDING, step, type, data: asFact, original: asFact, corrections: [] };
+  const problem = fieldRuleViolation(step, data) ?? futureViolation(step, data, today) ?? timelineViolation(state.registration!, [...state.steps, candidate], state.anomalies);
   if (problem) throw problem;
-  return { type: STEPS[step].type, data };
+  return { type, data };
 }
 
 function findStep(state: AgreementState, eventId: string): RecordedStep {
@@ -80,8 +88,9 @@ function findStep(state: AgreementState, eventId: string): RecordedStep {
   return target;
 }
 
-function assertHistoryHolds(registration: AgreementRegisteredData, steps: RecordedStep[], what: string): void {
-  const problem = historyViolation(registration, steps);
+/** A correction or a withdrawal is held to the rule a new step is: the world's timeline after it must be a possible lifecycle. */
+function assertHistoryHolds(state: AgreementState, steps: RecordedStep[], what: string): void {
+  const problem = timelineViolation(state.registration!, steps, state.anomalies);
   if (problem) {
     throw refuse.rule('CORRECTION_BREAKS_HISTORY', `the ${what} would leave a history the lifecycle refuses: ${problem.message}`, {
       cause: { code: problem.code, ...problem.details },

@@ -7,3 +7,5 @@ export { allowedSteps } from './rules.js';
 export * from './state.js';
 export * from './steps.js';
 export * from './as-of.js';
+export * from './summary.js';
+export * from './timeline.js';

@@ -1,8 +1,9 @@
 import { refuse, type DomainError } from '../shared/errors.js';
-import { comparePartialDates, partialDate } from '../shared/partial-date.js';
+import { partialDate } from '../shared/partial-date.js';
 import type { AgreementRegisteredData, StepData } from './events.js';
-import { advance, initialPosition, snapshotOf, type MachineEvent, type MachinePosition } from './machine.js';
-import { movesLifecycle, type RecordedStep } from './state.js';
+import { advance, snapshotOf, type MachineEvent, type MachinePosition } from './machine.js';
+import type { RecordedStep } from './state.js';
+import { foldTimeline } from './timeline.js';
 import { STEP_NAMES, STEPS, type StepName } from './steps.js';
 
 /** Which facts make sense on which step: a round number on a signature is a mistake worth refusing. */
@@ -45,63 +46,70 @@ export function allowedSteps(machine: MachinePosition): StepName[] {
 const ALLOWED = new Map<string, StepName[]>();
 
 /**
- * Cycles: after a relaunch, negotiation goes round again; after a resumption, application does.
- * A step of the new cycle must follow the step that opened it, though its rank is lower.
+ * The clock is a fact of the command: a step dated certainly after the day it is recorded on
+ * (`today`, YYYY-MM-DD) has not happened yet, so it can only be planned or expected.
  */
-const OPENS_CYCLE: Partial<Record<StepName, StepName>> = {
-  round_held: 'negotiations_relaunched',
-  draft_exchanged: 'negotiations_relaunched',
-  negotiations_stalled: 'negotiations_relaunched',
-  negotiations_suspended: 'negotiations_relaunched',
-  suspension_announced: 'resumed',
-  suspended: 'resumed',
-};
-
-/**
- * Chronology, three-valued: a step is refused only when its date is certainly before the date of
- * an earlier-recorded firm step it must follow (lower rank, an earlier round, or the relaunch or
- * resumption that opened its cycle). Overlapping dates pass.
- */
-export function chronologyViolation(step: StepName, data: StepData, earlier: readonly RecordedStep[]): DomainError | undefined {
-  const rank = STEPS[step].rank;
-  if (rank === null) return undefined;
-  const date = partialDate(data.occurredOn);
-  for (const prior of earlier) {
-    if (!movesLifecycle(prior)) continue;
-    const priorRank = STEPS[prior.step].rank;
-    const mustFollow =
-      priorRank !== null && (priorRank < rank || (step === 'round_held' && prior.step === 'round_held') || OPENS_CYCLE[step] === prior.step);
-    if (!mustFollow) continue;
-    if (comparePartialDates(date, partialDate(prior.data.occurredOn)) === 'before') {
-      return refuse.rule(
-        'CHRONOLOGY',
-        `${step} on ${data.occurredOn} cannot come before ${prior.step} on ${prior.data.occurredOn}, which it follows`,
-        { step, occurredOn: data.occurredOn, follows: { step: prior.step, occurredOn: prior.data.occurredOn, eventId: prior.eventId } },
-      );
-    }
-  }
-  return undefined;
+export function futureViolation(step: StepName, data: StepData, today: string): DomainError | undefined {
+  if (data.tentative === true || partialDate(data.occurredOn).start <= today) return undefined;
+  return refuse.rule('FUTURE_STEP_NOT_TENTATIVE', `tentative: ${step} on ${data.occurredOn} is after today (${today}), so it must be recorded as tentative (planned or expected)`, {
+    field: 'tentative',
+    step,
+    occurredOn: data.occurredOn,
+    today,
+  });
 }
 
-/** Why the machine (xstate) refuses a step: a round number that does not increase, or the lifecycle itself. */
-export function machineRefusal(machine: MachinePosition, step: StepName, data: StepData): DomainError | undefined {
-  const event: MachineEvent = { type: STEPS[step].type, data };
-  const snapshot = snapshotOf(machine);
-  if (snapshot.can(event)) return undefined;
-  const currentState = machine.value as string;
-  if (data.round !== undefined && snapshot.can({ ...event, data: { ...data, round: undefined } })) {
-    return refuse.rule('ROUND_NOT_INCREASING', `round: ${data.round} is not after round ${machine.context.lastRound}, already recorded`, {
-      round: data.round,
+/**
+ * Whether the world's timeline with `steps` is a possible lifecycle: undefined when it is, or why
+ * not, naming the first step no order consistent with the dates can place and the step after
+ * which it became impossible. Anomalies the stored history already has are not held against it.
+ */
+export function timelineViolation(registration: AgreementRegisteredData, steps: readonly RecordedStep[], known: ReadonlyArray<{ eventId: string }>): DomainError | undefined {
+  const timeline = foldTimeline(registration, steps);
+  const anomaly = timeline.anomalies.find((candidate) => !known.some((old) => old.eventId === candidate.eventId));
+  if (!anomaly) return undefined;
+  const index = timeline.order.findIndex((step) => step.eventId === anomaly.eventId);
+  const step = timeline.order[index]!;
+  const machine = timeline.before[index]!;
+  const event: MachineEvent = { type: step.type, data: step.data };
+  const { occurredOn } = step.data;
+  // The step refused may be one recorded before, which the new step (or the change) displaced.
+  const subject = step.eventId === PENDING ? `${step.step} on ${occurredOn} cannot be recorded` : `the timeline would be impossible: ${step.step} on ${occurredOn}, recorded before, could no longer stand`;
+  if (step.data.round !== undefined && advance(machine, { ...event, data: { ...step.data, round: undefined } })) {
+    const earlier = [...timeline.order.slice(0, index)].reverse().find((other) => other.step === 'round_held' && other.data.round !== undefined && other.data.round >= step.data.round!);
+    return refuse.rule('ROUND_NOT_INCREASING', `round: ${subject}: it would follow round ${machine.context.lastRound}${earlier ? ` on ${earlier.data.occurredOn}` : ''}, and rounds are numbered in the order they were held`, {
+      field: 'round',
+      round: step.data.round,
       lastRound: machine.context.lastRound,
+      ...(earlier ? { conflictsWith: conflictOf(earlier) } : {}),
     });
   }
-  const allowed = allowedSteps(machine);
-  const why = bindingHint(step, machine.context.binding);
-  return refuse.conflict('ILLEGAL_STEP', `${step} cannot be recorded: the agreement is ${currentState.replaceAll('_', ' ')}${why}`, {
-    step,
-    currentState,
-    allowedSteps: allowed,
+  // The step after which it became impossible: the latest one before it in the world's order that it could still have followed.
+  let conflict: RecordedStep | undefined;
+  for (let at = index - 1; at >= 0; at--) {
+    if (advance(timeline.before[at]!, event)) {
+      conflict = timeline.order[at];
+      break;
+    }
+  }
+  const stateThen = machine.value.replaceAll('_', ' ');
+  const why = conflict
+    ? `in the world's order it comes after ${conflict.eventId === PENDING ? 'the ' : ''}${conflict.step} on ${conflict.data.occurredOn}${conflict.eventId === PENDING ? ' being recorded' : ''}, when the agreement is ${stateThen}`
+    : `the agreement is ${stateThen}${bindingHint(step.step, machine.context.binding)}`;
+  return refuse.conflict('ILLEGAL_STEP', `${subject}: ${why}`, {
+    step: step.step,
+    occurredOn,
+    stateThen: machine.value,
+    ...(conflict ? { conflictsWith: conflictOf(conflict) } : {}),
   });
+}
+
+/** The event id a step being decided carries until it is recorded. */
+export const PENDING = 'pending';
+
+/** The step a refusal names; the one being recorded has no event id yet. */
+function conflictOf(step: RecordedStep) {
+  return { ...(step.eventId === PENDING ? {} : { eventId: step.eventId }), step: step.step, occurredOn: step.data.occurredOn };
 }
 
 const BINDING_ONLY: readonly StepName[] = ['submitted_for_consent', 'consent_given', 'ratified', 'ratification_frozen', 'concluded', 'provisionally_applied', 'entered_into_force'];
@@ -111,23 +119,4 @@ function bindingHint(step: StepName, binding: boolean): string {
   if (!binding && BINDING_ONLY.includes(step)) return ' and not legally binding, so it is adopted, endorsed or launched instead';
   if (binding && NON_BINDING_ONLY.includes(step)) return ' and legally binding, so it is ratified and enters into force instead';
   return '';
-}
-
-/**
- * Replays a whole (corrected) history through the rules a new step must pass, so that a
- * correction can never leave behind a history the machine would have refused.
- */
-export function historyViolation(registration: AgreementRegisteredData, steps: readonly RecordedStep[]): DomainError | undefined {
-  let machine = advance(initialPosition, { type: 'AgreementRegistered', data: registration })!;
-  for (let index = 0; index < steps.length; index++) {
-    const step = steps[index]!;
-    if (step.withdrawn) continue;
-    const problem =
-      fieldRuleViolation(step.step, step.data) ??
-      machineRefusal(machine, step.step, step.data) ??
-      chronologyViolation(step.step, step.data, steps.slice(0, index));
-    if (problem) return problem;
-    if (movesLifecycle(step)) machine = advance(machine, { type: step.type, data: step.data })!;
-  }
-  return undefined;
 }

@@ -1,6 +1,8 @@
 import type { AgreementRegisteredData, RecordedEvent, StepChanges, StepData } from './events.js';
-import { advance, initialPosition, type LifecycleState, type MachineEvent, type MachinePosition } from './machine.js';
+import { initialPosition, type LifecycleState, type MachinePosition } from './machine.js';
 import { STEP_BY_TYPE, STEPS, isStepEventType, type StepEventType, type StepName } from './steps.js';
+import { addStep, emptySummary, summarize, type AgreementSummary } from './summary.js';
+import { extendTimeline, foldTimeline, type Anomaly, type Frontier } from './timeline.js';
 
 /** A recorded step with its corrections applied. The original facts stay beside the effective ones. */
 export interface RecordedStep {
@@ -16,119 +18,62 @@ export interface RecordedStep {
 
 export interface AgreementState {
   registration: AgreementRegisteredData | undefined;
-  /** Where the machine stands after every firm, not withdrawn step, in recorded order, corrections applied. */
-  machine: MachinePosition;
+  /** Every step in recorded order, corrections applied (withdrawn ones marked). */
   steps: readonly RecordedStep[];
-  /** Stored events the machine refuses today (a changed rule meeting an old history); should stay empty. */
-  anomalies: ReadonlyArray<{ eventId: string; type: string; state: LifecycleState }>;
+  /** Where the lifecycle stands at the end of the world's order (see `foldTimeline`). */
+  machine: MachinePosition;
+  /** Stored steps no order of the world can place (a changed rule meeting an old history); should stay empty. */
+  anomalies: readonly Anomaly[];
+  frontier: Frontier | null;
+  summary: AgreementSummary;
 }
 
-export const initialState: AgreementState = { registration: undefined, machine: initialPosition, steps: [], anomalies: [] };
+export const initialState: AgreementState = { registration: undefined, machine: initialPosition, steps: [], anomalies: [], frontier: null, summary: emptySummary };
 
 export function lifecycleState(state: AgreementState): LifecycleState {
   return state.machine.value;
 }
 
-/** Tentative steps ("tbc", "expected") are recorded and shown, but the lifecycle does not move on them. */
-export function movesLifecycle(step: RecordedStep): boolean {
-  return !step.withdrawn && !step.data.tentative;
-}
-
 /**
- * Evolves by one event: what the command handler does after each decision and what read models
- * fold. The machine moves by `advance`, the table the xstate machine is built from.
+ * The one fold: the agreement after one more event. A step that goes at the end of the world's
+ * order moves the lifecycle on; any other (learned late, corrected, withdrawn) folds the whole
+ * timeline again.
  */
 export function evolve(state: AgreementState, event: RecordedEvent): AgreementState {
-  return evolveWith(state, event, (steps, step) => [...steps, step]);
-}
-
-/**
- * `evolve` for a caller that owns `state` and drops it for the result (a read model replacing its
- * document): the new step is appended to `state`'s own list instead of a copy, which a long
- * history would otherwise copy on every event. Same result; `state` must not be used afterwards.
- */
-export function evolveConsuming(state: AgreementState, event: RecordedEvent): AgreementState {
-  return evolveWith(state, event, appendInPlace);
-}
-
-const owned = new WeakSet<readonly RecordedStep[]>();
-
-/** Appends in place to lists made here (never to the shared empty list, nor to one a caller passed in). */
-function appendInPlace(steps: readonly RecordedStep[], step: RecordedStep): readonly RecordedStep[] {
-  if (owned.has(steps)) {
-    (steps as RecordedStep[]).push(step);
-    return steps;
-  }
-  const copy = [...steps, step];
-  owned.add(copy);
-  return copy;
-}
-
-function evolveWith(state: AgreementState, event: RecordedEvent, append: (steps: readonly RecordedStep[], step: RecordedStep) => readonly RecordedStep[]): AgreementState {
-  if (event.type === 'AgreementRegistered') {
-    return { ...state, registration: event.data, machine: advance(state.machine, event) ?? state.machine };
-  }
+  if (event.type === 'AgreementRegistered') return refold(event.data, state.steps);
   if (isStepEventType(event.type)) {
     const step = stepOf(event);
-    const steps = append(state.steps, step);
-    const next = positionAfter(state.machine, step);
-    if (next === state.machine) return { ...state, steps };
-    if (!next) return { ...state, steps, anomalies: withAnomaly(state.anomalies, state.machine, step) };
-    return { ...state, steps, machine: next };
+    const steps = [...state.steps, step];
+    const extended = state.registration ? extendTimeline(state, step) : undefined;
+    if (!extended) return refold(state.registration, steps);
+    return { ...state, ...extended, steps, summary: addStep(state.summary, step) };
   }
-  const steps = state.steps.map((step) => step);
+  const steps = [...state.steps];
   if (!applyCorrection(steps, event)) return state;
   return refold(state.registration, steps);
 }
 
-/**
- * Rebuilds an agreement from its whole stream (a cold read). The same result as folding `evolve`,
- * but quicker: one mutable pass over the steps, then the machine moved once per step.
- */
+/** An agreement from its whole stream (a cold read): the same result as folding `evolve`, in one pass. */
 export function rehydrate(events: Iterable<RecordedEvent>): AgreementState {
   let registration: AgreementRegisteredData | undefined;
   const steps: RecordedStep[] = [];
   for (const event of events) {
     if (event.type === 'AgreementRegistered') registration = event.data;
-    else if (isStepEventType(event.type)) steps.push(newStep(event.id, event.type, event.data as StepData));
+    else if (isStepEventType(event.type)) steps.push(stepOf(event));
     else applyCorrection(steps, event);
   }
   return refold(registration, steps);
 }
 
-/**
- * One step event, for a fold that keeps an agreement's parts apart (the register: its steps are on
- * disk). `evolve` is made of the same three: the step, where the machine goes, the anomaly if it
- * refuses; a fold using them agrees with `evolve` without building a whole state per event.
- */
 export function stepOf(event: RecordedEvent): RecordedStep {
   return newStep(event.id, event.type as StepEventType, event.data as StepData);
 }
 
-/** The machine's position after `step`: the same one for a step that does not move the lifecycle; undefined when the machine refuses it. */
-export function positionAfter(machine: MachinePosition, step: RecordedStep): MachinePosition | undefined {
-  // The step is its own machine event (it has the event's type and data): no object made per step.
-  return movesLifecycle(step) ? advance(machine, step as MachineEvent) : machine;
-}
-
-/** The anomalies after the machine refused `step` at `machine`. */
-export function withAnomaly(anomalies: AgreementState['anomalies'], machine: MachinePosition, step: RecordedStep): AgreementState['anomalies'] {
-  return [...anomalies, { eventId: step.eventId, type: step.type, state: machine.value }];
-}
-
-/** The machine driven through the registration and every step that moves the lifecycle. */
-export function refold(registration: AgreementRegisteredData | undefined, steps: RecordedStep[]): AgreementState {
+/** The agreement folded from its registration and its steps (in recorded order). */
+export function refold(registration: AgreementRegisteredData | undefined, steps: readonly RecordedStep[]): AgreementState {
   if (!registration) return { ...initialState, steps };
-  let machine = advance(initialPosition, { type: 'AgreementRegistered', data: registration })!;
-  const anomalies: Array<{ eventId: string; type: string; state: LifecycleState }> = [];
-  for (const step of steps) {
-    if (!movesLifecycle(step)) continue;
-    const event: MachineEvent = { type: step.type, data: step.data };
-    const next = advance(machine, event);
-    if (next) machine = next;
-    else anomalies.push({ eventId: step.eventId, type: step.type, state: machine.value });
-  }
-  return { registration, machine, steps, anomalies };
+  const { machine, anomalies, frontier, order } = foldTimeline(registration, steps);
+  return { registration, steps, machine, anomalies, frontier, summary: summarize(steps, order) };
 }
 
 function newStep(eventId: string, type: StepEventType, data: StepData): RecordedStep {
@@ -166,30 +111,7 @@ export function applyChanges(data: StepData, changes: StepChanges): StepData {
   return next as StepData;
 }
 
-/**
- * Tentative steps still to come: those no firm step of the same kind (for meetings, of the same
- * body) was recorded after. An expected signature stops being "planned" once a signature is recorded.
- */
-export function plannedSteps(state: AgreementState): RecordedStep[] {
-  const kindOf = (step: RecordedStep) => (step.step === 'meeting_held' ? `${step.step}|${step.data.body ?? ''}` : step.step);
-  return state.steps.filter(
-    (step, index) =>
-      !step.withdrawn && step.data.tentative === true && !state.steps.slice(index + 1).some((later) => movesLifecycle(later) && kindOf(later) === kindOf(step)),
-  );
-}
-
-/**
- * An agreement's state as plain JSON, for read models that keep it on disk. Compact, because a
- * rebuild writes every document: a step stores what cannot be derived (its type follows from
- * its name; the original facts equal the effective ones until a correction).
- */
-export interface StoredAgreementState {
-  registration: AgreementRegisteredData | undefined;
-  machine: MachinePosition;
-  steps: StoredStep[];
-  anomalies: AgreementState['anomalies'];
-}
-
+/** A step as read models keep it on disk: what cannot be derived (its type follows from its name; the original facts equal the effective ones until a correction). */
 export interface StoredStep {
   eventId: string;
   step: StepName;
@@ -200,15 +122,6 @@ export interface StoredStep {
   withdrawn?: RecordedStep['withdrawn'];
 }
 
-export function storeState(state: AgreementState): StoredAgreementState {
-  return {
-    registration: state.registration,
-    machine: state.machine,
-    steps: state.steps.map(storeStep),
-    anomalies: [...state.anomalies],
-  };
-}
-
 export function storeStep({ eventId, step, data, original, corrections, withdrawn }: RecordedStep): StoredStep {
   const stored: StoredStep = { eventId, step, data };
   if (corrections.length > 0) {
@@ -217,11 +130,6 @@ export function storeStep({ eventId, step, data, original, corrections, withdraw
   }
   if (withdrawn) stored.withdrawn = withdrawn;
   return stored;
-}
-
-/** Restores without replaying: the machine's position is plain data. */
-export function restoreState(stored: StoredAgreementState): AgreementState {
-  return { registration: stored.registration, machine: stored.machine, steps: stored.steps.map(restoreStep), anomalies: stored.anomalies };
 }
 
 export function restoreStep({ eventId, step, data, original, corrections, withdrawn }: StoredStep): RecordedStep {

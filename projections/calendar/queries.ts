@@ -1,10 +1,13 @@
 import { restoreStep, type StoredStep } from '../../domain/agreement/index.js';
 import { partialDate, type PartialDate } from '../../domain/shared/partial-date.js';
-import { datedStep, type DatedStep, type RegisterEntry } from '../register/projection.js';
+import { datedStep, type DatedStep } from '../../domain/agreement/index.js';
+import type { RegisterEntry } from '../register/projection.js';
 
 export interface CalendarItem extends DatedStep {
   agreementId: string;
   title: string;
+  /** Tentative and not yet fulfilled by a firm step of its kind. */
+  planned: boolean;
   precision: PartialDate['precision'];
   /** First and last day the date may mean: a "2021-Q4" step spans the quarter, not a made-up day. */
   start: string;
@@ -22,7 +25,8 @@ export function calendarItem(entry: RegisterEntry, stored: StoredStep, from: Par
   const date = partialDate(stored.data.occurredOn);
   const planned = entry.summary.planned.some((step) => step.eventId === stored.eventId);
   return {
-    ...datedStep(restoreStep(stored), planned),
+    ...datedStep(restoreStep(stored)),
+    planned,
     agreementId: entry.id,
     title: entry.title,
     precision: date.precision,

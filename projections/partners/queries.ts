@@ -1,4 +1,5 @@
-import type { DatedStep, RegisterEntry } from '../register/projection.js';
+import type { DatedStep } from '../../domain/agreement/index.js';
+import type { RegisterEntry } from '../register/projection.js';
 import { STAGES } from '../pipeline/queries.js';
 
 export interface PartnerAgreement {
@@ -8,7 +9,7 @@ export interface PartnerAgreement {
   status: string;
   stage: string;
   lastStep: DatedStep | null;
-  /** Planned steps not yet fulfilled, in recorded order. */
+  /** Planned steps not yet fulfilled, by first possible day. */
   nextSteps: DatedStep[];
 }
 
@@ -41,7 +42,7 @@ export function partner(entries: Iterable<RegisterEntry>, party: string): Partne
       kind: entry.kind,
       status: entry.status,
       stage: STAGES[entry.status],
-      lastStep: entry.summary.lastFirm,
+      lastStep: entry.summary.lastStep,
       nextSteps: entry.summary.planned,
     }))
     .sort((a, b) => a.id.localeCompare(b.id));

@@ -1,25 +1,19 @@
 import {
-  evolve, initialState, isStepEventType, positionAfter, restoreStep, stepOf, storeStep, withAnomaly,
-  type AgreementRegisteredData, type AgreementState, type LifecycleState, type MachinePosition, type StoredStep,
+  addStep, evolve, extendTimeline, initialState, isStepEventType, refold, restoreStep, stepOf, storeStep,
+  type AgreementRegisteredData, type AgreementState, type AgreementSummary, type DatedStep, type LifecycleState, type RecordedStep, type StoredStep, type TimelineEnd,
 } from '../../domain/agreement/index.js';
 import { partialDate } from '../../domain/shared/partial-date.js';
 import type { Items, ProjectedEvent, ReadModel } from '../read-model.js';
-import { addStep, emptySummary, summarize, type StepSummary } from './summary.js';
-
-export { datedStep, type DatedStep, type StepSummary } from './summary.js';
 
 /**
- * An agreement in the register: where its lifecycle stands, what the dashboards read of its steps,
- * and its last activity. Small and of the same size however long the history: the steps are the
- * document's items (one stored row each, see `Item`), read back only when a correction reaches
- * into them or an auditor asks.
+ * An agreement in the register: the domain's summary of it and where its timeline ends. Small and
+ * of the same size however long the history: the steps are the document's items (one stored row
+ * each, see `Item`), read back only when a step belongs earlier in the world's order, a correction
+ * reaches into them, or an auditor asks.
  */
-export interface RegisterDocument {
+export interface RegisterDocument extends TimelineEnd {
   registration: AgreementRegisteredData;
-  machine: MachinePosition;
-  /** Stored steps the machine refuses today (a changed rule meeting an old history); should stay empty. */
-  anomalies: AgreementState['anomalies'];
-  summary: StepSummary;
+  summary: AgreementSummary;
   /** Its last step's item (the position of the event that recorded it); the steps before it are chained to it. */
   lastStep: number | null;
   /** Global position and time of the agreement's last recorded event: "last activity". */
@@ -35,20 +29,20 @@ export interface RegisterEntry {
   binding: boolean;
   parties: string[];
   status: LifecycleState;
-  lastStep: { step: string; occurredOn: string; tentative: boolean } | null;
+  /** The last firm step in the world's order (the summary's `lastStep`). */
+  lastStep: Pick<DatedStep, 'step' | 'occurredOn' | 'eventId'> | null;
   lastPosition: number;
   lastRecordedAt: string;
   /** What the dashboards (partners, durations, stalled) read; not part of the API's row. */
-  summary: StepSummary;
+  summary: AgreementSummary;
 }
 
 const PREFIX = 'agreement-';
 
 /**
- * (document | undefined, event, its steps) -> document, deterministic. A step is folded without
- * its predecessors: the machine's position says all the lifecycle needs, and the step is stored
- * as an item. A correction or a withdrawal reaches back: the steps are read, corrected, the
- * machine driven through them again (as the command side does), and the changed step rewritten.
+ * (document | undefined, event, its steps) -> document, deterministic: the domain's `evolve`,
+ * with the steps on disk. A step that goes at the end of the world's order is folded without its
+ * predecessors (`extendTimeline`); any other event reads the steps back and folds them again.
  *
  * The document passed in is updated in place and returned: callers own it and hand it over, as
  * the projector and the as-of replays do. A new object per event, kept until the agreement's next
@@ -56,58 +50,68 @@ const PREFIX = 'agreement-';
  */
 export function foldRegister(document: RegisterDocument | undefined, { event, position, recordedAt }: ProjectedEvent, steps: Items<StoredStep>): RegisterDocument | undefined {
   if (event.type === 'AgreementRegistered') {
-    const after = evolve(document ? stateWithSteps(document, []) : initialState, event);
+    const after = evolve(document ? stateOf(document, stored(steps, document)) : initialState, event);
     if (!after.registration) return document;
     if (!document) {
-      return { registration: after.registration, machine: after.machine, anomalies: after.anomalies, summary: emptySummary, lastStep: null, lastPosition: position, lastRecordedAt: recordedAt };
+      return { registration: after.registration, machine: after.machine, anomalies: after.anomalies, frontier: after.frontier, summary: after.summary, lastStep: null, lastPosition: position, lastRecordedAt: recordedAt };
     }
-    return update(document, after, document.summary, position, recordedAt);
+    return update(document, after, position, recordedAt);
   }
   // Steps of an agreement never registered have no row to go in (the command side refuses them).
   if (!document) return undefined;
   if (isStepEventType(event.type)) {
-    // What `evolve` does with a step, without a whole state made and dropped per event.
     const step = stepOf(event);
-    const next = positionAfter(document.machine, step);
-    const anomalies = next ? document.anomalies : withAnomaly(document.anomalies, document.machine, step);
+    const extended = extendTimeline(document, step);
+    if (!extended) {
+      const after = refold(document.registration, [...stored(steps, document), step]);
+      steps.put({ seq: position, prev: document.lastStep, value: storeStep(step) });
+      document.lastStep = position;
+      return update(document, after, position, recordedAt);
+    }
     const summary = addStep(document.summary, step);
     steps.put({ seq: position, prev: document.lastStep, value: storeStep(step) });
     // Changed only once nothing can throw: a fold that fails leaves the document as it was.
     document.lastStep = position;
-    document.machine = next ?? document.machine;
-    document.anomalies = anomalies;
+    document.machine = extended.machine;
+    document.anomalies = extended.anomalies;
+    document.frontier = extended.frontier;
     document.summary = summary;
     document.lastPosition = position;
     document.lastRecordedAt = recordedAt;
     return document;
   }
-  const stored = steps.chain(document.lastStep);
-  const before = stateWithSteps(document, stored.map(({ value }) => restoreStep(value)));
+  const chain = steps.chain(document.lastStep);
+  const before = stateOf(document, chain.map(({ value }) => restoreStep(value)));
   const after = evolve(before, event);
   after.steps.forEach((step, index) => {
-    if (step !== before.steps[index]) steps.put({ ...stored[index]!, value: storeStep(step) });
+    if (step !== before.steps[index]) steps.put({ ...chain[index]!, value: storeStep(step) });
   });
-  return update(document, after, summarize(after.steps), position, recordedAt);
+  return update(document, after, position, recordedAt);
 }
 
-function update(document: RegisterDocument, state: AgreementState, summary: StepSummary, position: number, recordedAt: string): RegisterDocument {
+function stored(steps: Items<StoredStep>, document: RegisterDocument): RecordedStep[] {
+  return steps.chain(document.lastStep).map(({ value }) => restoreStep(value));
+}
+
+function update(document: RegisterDocument, state: AgreementState, position: number, recordedAt: string): RegisterDocument {
   document.registration = state.registration!;
   document.machine = state.machine;
   document.anomalies = state.anomalies;
-  document.summary = summary;
+  document.frontier = state.frontier;
+  document.summary = state.summary;
   document.lastPosition = position;
   document.lastRecordedAt = recordedAt;
   return document;
 }
 
 /** The agreement's domain state, given its steps (as stored, in recorded order). */
-export function stateWithSteps(document: RegisterDocument, steps: AgreementState['steps']): AgreementState {
-  return { registration: document.registration, machine: document.machine, steps, anomalies: document.anomalies };
+export function stateOf(document: RegisterDocument, steps: AgreementState['steps']): AgreementState {
+  return { registration: document.registration, machine: document.machine, steps, anomalies: document.anomalies, frontier: document.frontier, summary: document.summary };
 }
 
-/** A document standing for `state` (an agreement seen as of another moment), with the rest of `document`. */
+/** A document standing for `state` (an agreement seen as of another moment or date), with the rest of `document`. */
 export function documentOf(document: RegisterDocument, state: AgreementState): RegisterDocument {
-  return { ...document, machine: state.machine, anomalies: state.anomalies, summary: summarize(state.steps) };
+  return { ...document, machine: state.machine, anomalies: state.anomalies, frontier: state.frontier, summary: state.summary };
 }
 
 const entries = new WeakMap<RegisterDocument, RegisterEntry>();
@@ -117,7 +121,7 @@ export function registerEntry(document: RegisterDocument): RegisterEntry {
   let entry = entries.get(document);
   if (!entry || entry.lastPosition !== document.lastPosition) {
     const { registration, machine, summary, lastPosition, lastRecordedAt } = document;
-    const last = summary.last;
+    const last = summary.lastStep;
     entry = {
       id: registration.agreementId,
       title: registration.title,
@@ -125,7 +129,7 @@ export function registerEntry(document: RegisterDocument): RegisterEntry {
       binding: registration.binding,
       parties: registration.parties,
       status: machine.value,
-      lastStep: last ? { step: last.step, occurredOn: last.occurredOn, tentative: last.tentative } : null,
+      lastStep: last ? { step: last.step, occurredOn: last.occurredOn, eventId: last.eventId } : null,
       lastPosition,
       lastRecordedAt,
       summary,
@@ -163,16 +167,16 @@ function stepPart(name: string): string {
 
 export const registerModel: ReadModel<RegisterDocument, StoredStep> = {
   name: 'register',
-  /** 3: steps stored as items, a summary of them in the document. */
-  version: 3,
+  /** 4: folded in the world's order, with the timeline's frontier and the domain's summary. */
+  version: 4,
   streamPrefix: PREFIX,
   keyOf: ({ stream }) => stream.slice(PREFIX.length),
   fold: foldRegister,
   toJSON: (document) => document,
   fromJSON: (json) => {
     const document = json as RegisterDocument;
-    if (typeof document?.machine?.value !== 'string' || typeof document.summary !== 'object' || !('lastStep' in document)) {
-      throw new Error('not a register document of version 3');
+    if (typeof document?.machine?.value !== 'string' || typeof document.summary !== 'object' || !('frontier' in document) || !('latestFirm' in document.summary)) {
+      throw new Error('not a register document of version 4');
     }
     return document;
   },

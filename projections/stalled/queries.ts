@@ -1,5 +1,6 @@
 import { partialDate } from '../../domain/shared/partial-date.js';
-import type { DatedStep, RegisterEntry } from '../register/projection.js';
+import type { DatedStep } from '../../domain/agreement/index.js';
+import type { RegisterEntry } from '../register/projection.js';
 
 const NEGOTIATION = new Set(['exploring', 'mandated', 'negotiating', 'negotiations_stalled', 'negotiations_suspended']);
 

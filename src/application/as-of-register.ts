@@ -1,7 +1,7 @@
-import { asOccurredBy, isStepEventType, restoreStep, type StoredStep } from '../../domain/agreement/index.js';
+import { asOccurredBy, extendTimeline, isStepEventType, rehydrate, restoreStep, stepOf, type RecordedEvent, type StoredStep } from '../../domain/agreement/index.js';
 import type { PartialDate } from '../../domain/shared/partial-date.js';
 import { ItemsInMemory, type Items } from '../../projections/read-model.js';
-import { documentOf, foldRegister, registerEntry, stateWithSteps, type RegisterDocument, type RegisterEntry } from '../../projections/register/projection.js';
+import { documentOf, foldRegister, registerEntry, stateOf, type RegisterDocument, type RegisterEntry } from '../../projections/register/projection.js';
 import { IntegrityError, StoreCorruptError } from '../event-store/errors.js';
 import type { EventStore, StoredEvent } from '../event-store/port.js';
 import { toRecorded } from './handle-command.js';
@@ -60,6 +60,10 @@ export class AsOfRegister {
   occurredBy(boundary: PartialDate): Promise<{ entries: OccurredByEntry[]; uncertain: number }> {
     return this.budget.run((slices) => registerOccurredBy(this.register, boundary, slices));
   }
+
+  bitemporal(until: string, boundary: PartialDate): Promise<{ entries: OccurredByEntry[]; uncertain: number; damaged: DamagedAgreement[] }> {
+    return this.budget.run((slices) => registerBitemporal(this.store, this.register, until, boundary, slices));
+  }
 }
 
 /** A replay keeps no steps: only a correction reads them back, and `stepsBefore` fetches those. */
@@ -91,7 +95,9 @@ export async function registerRecordedAsOf(store: EventStore, until: string, sli
       if (Date.parse(stored.recordedAt) > limit) return answer();
       const key = stored.stream.slice(PREFIX.length);
       if (damaged.has(key)) continue;
-      const reachesBack = stored.type !== 'AgreementRegistered' && !isStepEventType(stored.type);
+      const document = documents.get(key);
+      // Only an event that does not go at the end of the agreement's timeline needs its steps.
+      const reachesBack = document !== undefined && stored.type !== 'AgreementRegistered' && (!isStepEventType(stored.type) || !extendTimeline(document, stepOf(toRecorded(stored))));
       let steps = NO_STEPS;
       try {
         if (reachesBack) steps = await stepsBefore(store, stored, slices);
@@ -101,7 +107,7 @@ export async function registerRecordedAsOf(store: EventStore, until: string, sli
         documents.delete(key);
         continue;
       }
-      const next = foldRegister(documents.get(key), projected(stored), steps);
+      const next = foldRegister(document, projected(stored), steps);
       if (next) documents.set(key, next);
     }
     await slices.next();
@@ -138,16 +144,63 @@ export async function registerOccurredBy(
   const entries: OccurredByEntry[] = [];
   for (const [key, document] of register.entries()) {
     await slices.next();
-    const state = stateWithSteps(document, register.items(key).map(({ value }) => restoreStep(value)));
-    const view = asOccurredBy(state, boundary);
-    if (view.state.steps.length === 0 && view.uncertain.length === 0) continue;
-    uncertain += view.uncertain.length;
-    // Same document shape as the live register, so the row is built by the same code.
-    const entry = registerEntry(documentOf(document, view.state));
-    entries.push({
-      ...entry,
-      uncertainSteps: view.uncertain.map((step) => ({ step: step.step, occurredOn: step.data.occurredOn, eventId: step.eventId })),
-    });
+    const state = stateOf(document, register.items(key).map(({ value }) => restoreStep(value)));
+    const entry = occurredByEntry(document, asOccurredBy(state, boundary));
+    if (!entry) continue;
+    uncertain += entry.uncertainSteps.length;
+    entries.push(entry);
   }
   return { entries, uncertain };
+}
+
+/**
+ * Both axes at once: every agreement as it stood in the world by `boundary`, as the ledger knew
+ * it at `until`. Each agreement's stream is read up to that moment (the store checks it) and
+ * folded by the domain; an agreement registered later did not exist for the ledger yet.
+ */
+export async function registerBitemporal(
+  store: EventStore,
+  register: Pick<RegisterProjector, 'entries'>,
+  until: string,
+  boundary: PartialDate,
+  slices: Slices,
+): Promise<{ entries: OccurredByEntry[]; uncertain: number; damaged: DamagedAgreement[] }> {
+  const limit = Date.parse(until);
+  const entries: OccurredByEntry[] = [];
+  const damaged: DamagedAgreement[] = [];
+  let uncertain = 0;
+  for (const [key, document] of register.entries()) {
+    const events: RecordedEvent[] = [];
+    let last: StoredEvent | undefined;
+    try {
+      for await (const stored of store.readStream(`${PREFIX}${key}`)) {
+        await slices.next();
+        if (Date.parse(stored.recordedAt) > limit) break;
+        events.push(toRecorded(stored));
+        last = stored;
+      }
+    } catch (error) {
+      if (!(error instanceof IntegrityError || error instanceof StoreCorruptError)) throw error;
+      damaged.push(error.position === undefined ? { agreementId: key } : { agreementId: key, position: error.position });
+      continue;
+    }
+    const state = rehydrate(events);
+    if (!state.registration || !last) continue;
+    const then = { ...documentOf(document, state), registration: state.registration, lastPosition: last.position, lastRecordedAt: last.recordedAt };
+    const entry = occurredByEntry(then, asOccurredBy(state, boundary));
+    if (!entry) continue;
+    uncertain += entry.uncertainSteps.length;
+    entries.push(entry);
+  }
+  return { entries, uncertain, damaged };
+}
+
+/** The register row of an agreement by a date; undefined when none of its steps can have happened by then. */
+function occurredByEntry(document: RegisterDocument, view: ReturnType<typeof asOccurredBy>): OccurredByEntry | undefined {
+  if (view.state.steps.length === 0 && view.uncertain.length === 0) return undefined;
+  // Same document shape as the live register, so the row is built by the same code.
+  return {
+    ...registerEntry(documentOf(document, view.state)),
+    uncertainSteps: view.uncertain.map((step) => ({ step: step.step, occurredOn: step.data.occurredOn, eventId: step.eventId })),
+  };
 }

@@ -43,6 +43,8 @@ export class CommandHandler {
   constructor(
     private readonly store: EventStore,
     private readonly cache = new StateCache(CACHED_EVENTS),
+    /** What time it is when a command is handled: the domain refuses a firm step dated after that day. */
+    private readonly clock: () => Date = () => new Date(),
   ) {}
 
   /**
@@ -80,7 +82,7 @@ export class CommandHandler {
       if (expectedRevision !== undefined && expectedRevision !== revision) {
         throw new VersionConflictError(stream, expectedRevision, revision < 0 ? 'no_stream' : revision);
       }
-      const decided = decide(command, state);
+      const decided = decide(command, state, this.clock().toISOString().slice(0, 10));
       try {
         const result = await this.store.append(stream, toStored(decided, metadata), {
           expectedRevision: revision < 0 ? 'no_stream' : revision,

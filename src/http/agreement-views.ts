@@ -5,6 +5,8 @@ export interface PreparedView {
   readonly json: string;
   /** The store's change version read before the state this was built from was loaded (see EventStore.changeVersion). */
   readonly storeVersion: number | undefined;
+  /** The day it was built on: what it calls overdue changes at midnight. */
+  readonly day: string;
 }
 
 /**
@@ -23,21 +25,21 @@ export class AgreementViews {
   constructor(private readonly capacity: number) {}
 
   /** The prepared view, if nothing was committed since it was known current; undefined: ask the handler. */
-  current(id: string, storeVersion: number | undefined): PreparedView | undefined {
+  current(id: string, storeVersion: number | undefined, day: string): PreparedView | undefined {
     if (storeVersion === undefined) return undefined;
     const view = this.views.get(id);
-    return view !== undefined && view.storeVersion === storeVersion ? view : undefined;
+    return view !== undefined && view.storeVersion === storeVersion && view.day === day ? view : undefined;
   }
 
   /**
    * The view of `id` at `revision`, built by `build` unless it is already prepared; `storeVersion`
    * must have been read before the state was loaded, so that a commit in between is never missed.
    */
-  at(id: string, revision: number, storeVersion: number | undefined, build: () => unknown): PreparedView {
+  at(id: string, revision: number, storeVersion: number | undefined, day: string, build: () => unknown): PreparedView {
     const known = this.views.get(id);
-    const view: PreparedView = known !== undefined && known.revision === revision
+    const view: PreparedView = known !== undefined && known.revision === revision && known.day === day
       ? (known.storeVersion === storeVersion ? known : { ...known, storeVersion })
-      : { revision, etag: `"${revision}"`, json: JSON.stringify(build()), storeVersion };
+      : { revision, etag: `"${revision}"`, json: JSON.stringify(build()), storeVersion, day };
     if (view !== known) {
       if (known !== undefined) {
         this.views.delete(id);

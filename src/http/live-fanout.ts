@@ -24,6 +24,8 @@ export interface FanoutDeps {
   store: EventStore;
   /** The agreement as it stands (the command handler's `load`): what viewers' frames are shaped from. */
   load: (agreementId: string) => Promise<CurrentAgreement>;
+  /** The day it is (YYYY-MM-DD): what agreement frames call overdue. */
+  today: () => string;
   /** An agreement's kind and parties, for partner and kind filters. */
   registrationOf: (agreementId: string) => Routed['registration'];
   /** Catch-ups that run at once; past it, `reserveCatchUp` refuses. */
@@ -61,7 +63,7 @@ export class LiveFanout {
   private closed = false;
 
   constructor(private readonly deps: FanoutDeps) {
-    this.viewerFrames = new ViewerFrames(deps.load, true);
+    this.viewerFrames = new ViewerFrames(deps.load, true, deps.today);
     this.heartbeat = setInterval(() => {
       const beat = Buffer.from(': keep-alive\n\n');
       for (const subscriber of this.subscribers()) subscriber.send(beat);
@@ -110,7 +112,7 @@ export class LiveFanout {
       this.live.delete(subscriber);
     });
     await this.start();
-    const frames = subscriber.audience === 'viewer' ? new ViewerFrames(this.deps.load, false) : undefined;
+    const frames = subscriber.audience === 'viewer' ? new ViewerFrames(this.deps.load, false, this.deps.today) : undefined;
     const prefix = subscriber.filter.agreement !== undefined ? `${AGREEMENT_PREFIX}${subscriber.filter.agreement}` : AGREEMENT_PREFIX;
     const slices = unbounded();
     while (!subscriber.closed && !this.closed) {

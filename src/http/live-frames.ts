@@ -1,5 +1,4 @@
-import { isStepEventType, stepOf, type AgreementState, type RecordedStep } from '../../domain/agreement/index.js';
-import { datedStep } from '../../projections/register/projection.js';
+import { datedStep, isStepEventType, stepOf, type AgreementState, type RecordedStep } from '../../domain/agreement/index.js';
 import { toRecorded } from '../application/handle-command.js';
 import type { StoredEvent } from '../event-store/port.js';
 import { BoundedMap } from '../util/bounded-map.js';
@@ -71,6 +70,7 @@ export class ViewerFrames {
   constructor(
     private readonly load: (agreementId: string) => Promise<CurrentAgreement>,
     private readonly follows: boolean,
+    private readonly today: () => string,
   ) {}
 
   /** `event`'s frame; an agreement whose stream is damaged gets one `damaged` frame, then nothing. */
@@ -106,13 +106,13 @@ export class ViewerFrames {
     if (isStepEventType(type)) {
       const step = (await this.knownAt(agreementId, event.revision)).changed.get(event.id) ?? stepOf(toRecorded(event));
       if (step.withdrawn) return undefined;
-      const { planned: _planned, ...shown } = datedStep(step);
+      const shown = datedStep(step);
       return frame(position, type, { agreementId, position, ...shown });
     }
     if (type === 'StepCorrected' || type === 'StepWithdrawn') {
       const current = await this.look(agreementId);
       if (!current.state.registration) return undefined;
-      return frame(position, 'agreement', { agreementId, position, agreement: agreementView(current.state, current.revision) });
+      return frame(position, 'agreement', { agreementId, position, agreement: agreementView(current.state, current.revision, this.today()) });
     }
     return undefined;
   }

@@ -1,12 +1,13 @@
 import type { z } from 'zod';
 import {
-  allowedSteps, applyChanges, lifecycleState, movesLifecycle, plannedSteps, STEP_BY_TYPE, isStepEventType,
-  type AgreementState, type RecordedStep, type StepData, type StepName,
+  allowedSteps, applyChanges, isOverdue, lifecycleState, STEP_BY_TYPE, isStepEventType,
+  type AgreementState, type DatedStep, type RecordedStep, type StepData, type StepName,
 } from '../../domain/agreement/index.js';
+import type { RegisterEntry } from '../../projections/register/projection.js';
 import type { StoredEvent } from '../event-store/port.js';
 import type { AgreementView, HistoryEntry, StoredEventView } from './schemas/agreements.js';
 
-/** The milestones an agreement page shows, each the first firm occurrence of its step. */
+/** The milestones an agreement page shows, each the first firm occurrence of its step in the world's order. */
 const MILESTONES: Record<string, StepName> = {
   mandateAdopted: 'mandate_adopted',
   negotiationsOpened: 'negotiations_opened',
@@ -25,12 +26,17 @@ const MILESTONES: Record<string, StepName> = {
   superseded: 'superseded',
 };
 
-const dated = (step: RecordedStep) => ({ occurredOn: step.data.occurredOn, eventId: step.eventId, ...(step.data.tentative ? { tentative: true } : {}) });
+/** A step as every answer names it: the same three fields in the register, the agreement and the dashboards. */
+export const stepRef = ({ step, occurredOn, eventId }: DatedStep) => ({ step, occurredOn, eventId });
 
-export function agreementView(state: AgreementState, revision: number): z.infer<typeof AgreementView> {
+/** A planned step, and whether its last possible day has passed without it being recorded as done. */
+export const plannedRef = (step: DatedStep, today: string) => ({ ...stepRef(step), overdue: isOverdue(step, today) });
+
+/** The agreement page, every field read off the domain's one summary; `today` (YYYY-MM-DD) decides what is overdue. */
+export function agreementView(state: AgreementState, revision: number, today: string): z.infer<typeof AgreementView> {
   const registration = state.registration!;
-  const firm = state.steps.filter(movesLifecycle);
-  const last = firm[firm.length - 1];
+  const { summary } = state;
+  const next = summary.planned[0];
   return {
     id: registration.agreementId,
     title: registration.title,
@@ -43,16 +49,23 @@ export function agreementView(state: AgreementState, revision: number): z.infer<
     status: lifecycleState(state),
     milestones: Object.fromEntries(
       Object.entries(MILESTONES).map(([name, step]) => {
-        const first = firm.find((candidate) => candidate.step === step);
-        return [name, first ? dated(first) : null];
+        const first = summary.firstFirm[step];
+        return [name, first ? { occurredOn: first.occurredOn, eventId: first.eventId } : null];
       }),
     ),
-    lastStep: last ? { step: last.step, ...dated(last) } : null,
-    planned: plannedSteps(state).map((step) => ({ step: step.step, ...dated(step) })),
+    lastStep: summary.lastStep ? stepRef(summary.lastStep) : null,
+    nextPlanned: next ? plannedRef(next, today) : null,
+    planned: summary.planned.map((step) => plannedRef(step, today)),
     allowedSteps: allowedSteps(state.machine),
     revision,
     anomalies: [...state.anomalies],
   };
+}
+
+/** A register row as the API answers it: the entry without what only dashboards read, and its next planned step. */
+export function registerRow<Entry extends RegisterEntry>({ summary, ...row }: Entry, today: string) {
+  const next = summary.planned[0];
+  return { ...row, nextPlanned: next ? plannedRef(next, today) : null };
 }
 
 export function storedEventView(event: StoredEvent): z.infer<typeof StoredEventView> {

@@ -99,7 +99,7 @@ describe('the command handler: read, decide, append', () => {
   it('passes a refusal on and appends nothing', async () => {
     await handler.handle('eu-nigeria-readmission', register, meta('c1'));
     await handler.handle('eu-nigeria-readmission', { type: 'RecordStep', step: 'terminated', data: { occurredOn: '2022' } }, meta('c2'));
-    const refused = await handler.handle('eu-nigeria-readmission', round(8), meta('c3')).catch((e) => e);
+    const refused = await handler.handle('eu-nigeria-readmission', round(8, '2023-05'), meta('c3')).catch((e) => e);
     expect(refused).toMatchObject({ code: 'ILLEGAL_STEP', details: { currentState: 'terminated', allowedSteps: [] } });
     expect(await store.headPosition()).toBe(2);
   });

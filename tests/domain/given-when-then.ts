@@ -21,6 +21,9 @@ export const step = (name: StepName, data: Partial<StepData> & { occurredOn: str
 
 export const record = (name: StepName, data: Partial<StepData> & { occurredOn: string }): AgreementCommand => ({ type: 'RecordStep', step: name, data });
 
+/** The day commands are decided on unless a test says otherwise: after every date in the seeds. */
+export const TODAY = '2026-12-02';
+
 export function given(...events: AgreementEvent[]) {
   const recorded: RecordedEvent[] = events.map((event, index) => ({ ...event, id: id(index) }) as RecordedEvent);
   const state: AgreementState = recorded.reduce(evolve, initialState);
@@ -28,8 +31,9 @@ export function given(...events: AgreementEvent[]) {
     state,
     /** The same history rebuilt the cold way; it must agree with the event-by-event fold. */
     rehydrated: () => rehydrate(recorded),
-    when(command: AgreementCommand) {
-      const attempt = () => decide(command, state);
+    /** `today`: the day the command is recorded on (the domain keeps no clock). */
+    when(command: AgreementCommand, today = TODAY) {
+      const attempt = () => decide(command, state, today);
       return {
         then(...expected: AgreementEvent[]) {
           expect(attempt()).toEqual(expected);

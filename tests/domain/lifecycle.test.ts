@@ -127,10 +127,10 @@ describe('the lifecycle never runs backwards', () => {
 });
 
 describe('chronology, three-valued', () => {
-  it('refuses a step dated certainly before a step it must follow, naming both dates', () => {
+  it('refuses a step no order of the dates can fit, naming the step it conflicts with and both dates', () => {
     const error = given(registered(), step('negotiations_concluded', on('2020-07-24')))
       .when(record('signed', on('2020-03')))
-      .thenRefused('CHRONOLOGY', { occurredOn: '2020-03', follows: { step: 'negotiations_concluded', occurredOn: '2020-07-24', eventId: id(1) } });
+      .thenRefused('ILLEGAL_STEP', { step: 'negotiations_concluded', occurredOn: '2020-07-24', conflictsWith: { step: 'signed', occurredOn: '2020-03' }, currentState: 'negotiations_concluded' });
     expect(error.message).toContain('2020-03');
     expect(error.message).toContain('2020-07-24');
   });
@@ -141,19 +141,19 @@ describe('chronology, three-valued', () => {
       .then(step('negotiations_stalled', on('2018')));
   });
 
-  it('refuses a round dated certainly before the previous round', () => {
+  it('refuses a round numbered after a round it is dated certainly before', () => {
     given(registered(), step('round_held', { occurredOn: '2021-02-18', round: 7 }))
       .when(record('round_held', { occurredOn: '2021-01', round: 8 }))
-      .thenRefused('CHRONOLOGY');
+      .thenRefused('ROUND_NOT_INCREASING', { round: 7, lastRound: 8 });
   });
 
   it('holds a new cycle to the step that opened it: rounds after a relaunch, a suspension after a resumption', () => {
     given(registered(), step('negotiations_stalled', on('2018')), step('negotiations_relaunched', on('2020-11-18')))
       .when(record('round_held', on('2019-05')))
-      .thenRefused('CHRONOLOGY', { follows: { step: 'negotiations_relaunched' } });
+      .thenRefused('ILLEGAL_STEP', { step: 'round_held', stateThen: 'negotiations_stalled', conflictsWith: { step: 'negotiations_stalled', occurredOn: '2018' } });
     given(registered(), step('entered_into_force', on('2010')), step('suspended', on('2014')), step('resumed', on('2016')))
       .when(record('suspended', on('2015-06')))
-      .thenRefused('CHRONOLOGY', { follows: { step: 'resumed' } });
+      .thenRefused('ILLEGAL_STEP', { step: 'suspended', occurredOn: '2015-06', stateThen: 'suspended', conflictsWith: { step: 'suspended', occurredOn: '2014', eventId: id(2) } });
   });
 
   it('says where the agreement stands and what may come next on every refusal', () => {

@@ -16,38 +16,40 @@ function counted(document: unknown) {
   return build;
 }
 
+const DAY = '2026-12-02';
+
 describe('AgreementViews', () => {
   it('answers from a prepared view only while the store version it was current at has not moved', () => {
     const views = new AgreementViews(10);
-    const built = views.at('eu-nigeria', 3, 7, () => ({ id: 'eu-nigeria', revision: 3 }));
+    const built = views.at('eu-nigeria', 3, 7, DAY, () => ({ id: 'eu-nigeria', revision: 3 }));
     expect(built).toMatchObject({ revision: 3, etag: '"3"', json: '{"id":"eu-nigeria","revision":3}', storeVersion: 7 });
-    expect(views.current('eu-nigeria', 7)).toBe(built);
-    expect(views.current('eu-nigeria', 8)).toBeUndefined();
-    expect(views.current('eu-nigeria', undefined)).toBeUndefined();
-    expect(views.current('eu-belarus', 7)).toBeUndefined();
+    expect(views.current('eu-nigeria', 7, DAY)).toBe(built);
+    expect(views.current('eu-nigeria', 8, DAY)).toBeUndefined();
+    expect(views.current('eu-nigeria', undefined, DAY)).toBeUndefined();
+    expect(views.current('eu-belarus', 7, DAY)).toBeUndefined();
   });
 
   it('never answers from a view built when the store could not say its version', () => {
     const views = new AgreementViews(10);
-    views.at('eu-nigeria', 0, undefined, () => ({}));
-    expect(views.current('eu-nigeria', undefined)).toBeUndefined();
+    views.at('eu-nigeria', 0, undefined, DAY, () => ({}));
+    expect(views.current('eu-nigeria', undefined, DAY)).toBeUndefined();
   });
 
   it('rebuilds the JSON only when the revision changed, and moves the view to the newer store version', () => {
     const views = new AgreementViews(10);
     const first = counted({ revision: 1 });
-    views.at('eu-nigeria', 1, 1, first);
+    views.at('eu-nigeria', 1, 1, DAY, first);
     // Something else was committed (version 2), but this agreement is still at revision 1.
     const same = counted({ revision: 'never used' });
-    const again = views.at('eu-nigeria', 1, 2, same);
+    const again = views.at('eu-nigeria', 1, 2, DAY, same);
     expect(first.calls).toBe(1);
     expect(same.calls).toBe(0);
     expect(again).toMatchObject({ revision: 1, json: '{"revision":1}', storeVersion: 2 });
-    expect(views.current('eu-nigeria', 2)).toBe(again);
-    expect(views.current('eu-nigeria', 1)).toBeUndefined();
+    expect(views.current('eu-nigeria', 2, DAY)).toBe(again);
+    expect(views.current('eu-nigeria', 1, DAY)).toBeUndefined();
 
     const next = counted({ revision: 2 });
-    const moved = views.at('eu-nigeria', 2, 3, next);
+    const moved = views.at('eu-nigeria', 2, 3, DAY, next);
     expect(next.calls).toBe(1);
     expect(moved).toMatchObject({ revision: 2, etag: '"2"', json: '{"revision":2}', storeVersion: 3 });
   });
@@ -55,19 +57,19 @@ describe('AgreementViews', () => {
   it('drops the oldest prepared view past its capacity, and rebuilds it on its next read', () => {
     // Each view here is one character of JSON, so the capacity is the same whether it counts views or characters.
     const views = new AgreementViews(2);
-    views.at('a', 0, 1, () => 1);
-    views.at('b', 0, 1, () => 2);
-    expect(views.current('a', 1)?.json).toBe('1');
-    views.at('c', 0, 1, () => 3);
-    expect(views.current('a', 1)).toBeUndefined();
-    expect(views.current('b', 1)?.json).toBe('2');
-    expect(views.current('c', 1)?.json).toBe('3');
+    views.at('a', 0, 1, DAY, () => 1);
+    views.at('b', 0, 1, DAY, () => 2);
+    expect(views.current('a', 1, DAY)?.json).toBe('1');
+    views.at('c', 0, 1, DAY, () => 3);
+    expect(views.current('a', 1, DAY)).toBeUndefined();
+    expect(views.current('b', 1, DAY)?.json).toBe('2');
+    expect(views.current('c', 1, DAY)?.json).toBe('3');
     const rebuilt = counted(1);
-    views.at('a', 0, 1, rebuilt);
+    views.at('a', 0, 1, DAY, rebuilt);
     expect(rebuilt.calls).toBe(1);
-    expect(views.current('a', 1)?.json).toBe('1');
-    expect(views.current('b', 1)).toBeUndefined();
-    expect(views.current('c', 1)?.json).toBe('3');
+    expect(views.current('a', 1, DAY)?.json).toBe('1');
+    expect(views.current('b', 1, DAY)).toBeUndefined();
+    expect(views.current('c', 1, DAY)?.json).toBe('3');
   });
 });
 

@@ -73,11 +73,17 @@ describe('the agreement API', () => {
       expect(response.json()).toMatchObject({ code: 'ILLEGAL_STEP', currentState: 'signed', allowedSteps: expect.arrayContaining(['ratified', 'entered_into_force']) });
     });
 
-    it('answers 422 for a rule violated, with both dates', async () => {
+    it('answers 409 for a step no order of the dates can fit, naming the step it conflicts with and both dates', async () => {
       await recordStep({ step: 'negotiations_concluded', occurredOn: '2020-07-24' });
       const response = await recordStep({ step: 'signed', occurredOn: '2020-03' });
+      expect(response.statusCode).toBe(409);
+      expect(response.json()).toMatchObject({ code: 'ILLEGAL_STEP', step: 'negotiations_concluded', occurredOn: '2020-07-24', conflictsWith: { step: 'signed', occurredOn: '2020-03' } });
+    });
+
+    it('answers 422 for a firm step dated after today, naming the tentative field', async () => {
+      const response = await recordStep({ step: 'round_held', occurredOn: '2199', round: 1 });
       expect(response.statusCode).toBe(422);
-      expect(response.json()).toMatchObject({ code: 'CHRONOLOGY', occurredOn: '2020-03', follows: { occurredOn: '2020-07-24' } });
+      expect(response.json()).toMatchObject({ code: 'FUTURE_STEP_NOT_TENTATIVE', field: 'tentative' });
     });
 
     it.each([
@@ -233,7 +239,8 @@ describe('the agreement API', () => {
       expect(response.json()).toMatchObject({
         status: 'negotiating',
         lastStep: { step: 'round_held', occurredOn: '2021-01-28' },
-        planned: [{ step: 'negotiations_concluded', occurredOn: '2021-Q4', tentative: true }],
+        planned: [{ step: 'negotiations_concluded', occurredOn: '2021-Q4', overdue: true }],
+        nextPlanned: { step: 'negotiations_concluded', occurredOn: '2021-Q4', overdue: true },
         milestones: { signed: null, negotiationsConcluded: null },
         revision: 2,
       });

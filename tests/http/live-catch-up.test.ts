@@ -75,7 +75,8 @@ describe('a catch-up over a long log', () => {
       while (performance.now() < until);
       return { state: { steps: [], registration: undefined } as unknown as AgreementState, revision: 0 };
     };
-    const fanout = new LiveFanout({ store: memory, load, registrationOf: () => undefined, maxCatchUps: 4, log: silent });
+    const fanout = new LiveFanout({ store: memory, load, registrationOf: () => undefined,
+      today: () => '2026-12-02', maxCatchUps: 4, log: silent });
     let turns = 0;
     let ticking = true;
     const tick = () => {

@@ -138,7 +138,8 @@ describe('the shared feed, when a write lands while a client catches up', () => 
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       },
     }) as EventStore;
-    const fanout = new LiveFanout({ store, load: () => Promise.reject(new Error('no viewer here')), registrationOf: () => undefined, maxCatchUps: 4, log: silent });
+    const fanout = new LiveFanout({ store, load: () => Promise.reject(new Error('no viewer here')), registrationOf: () => undefined,
+      today: () => '2026-12-02', maxCatchUps: 4, log: silent });
     const ids = (raw: ReturnType<typeof fakeResponse>) => [...raw.text.matchAll(/^id: (\d+)$/gm)].map((match) => Number(match[1]));
     const until = async (check: () => boolean) => {
       for (let waited = 0; !check() && waited < 5000; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));

@@ -18,7 +18,7 @@ import { caughtUp } from '../read-your-writes.js';
 import {
   AgreementParams, AgreementView, CorrectionBody, ProblemView, RegisterBody, RegisterPageView, RegisterQuerySchema, StepBody, StepRecorded,
 } from '../schemas/agreements.js';
-import { agreementView, storedEventView } from '../views.js';
+import { agreementView, registerRow, storedEventView } from '../views.js';
 import { AgreementViews } from '../agreement-views.js';
 
 export interface AgreementRouteDeps {
@@ -27,6 +27,8 @@ export interface AgreementRouteDeps {
   register: RegisterProjector;
   /** The register at another moment, within the audit questions' budget. */
   asOf: AsOfRegister;
+  /** The day it is, YYYY-MM-DD: what is overdue. */
+  today: () => string;
 }
 
 /** Every write says where it landed in the log; reads take it back as `?minPosition=` (read-your-writes). */
@@ -40,7 +42,7 @@ const WriteHeaders = z.object({
 });
 
 /** Desk officers write here; auditors and dashboards read. */
-export const agreementRoutes = ({ handler, register, store, asOf }: AgreementRouteDeps): FastifyPluginAsyncZod =>
+export const agreementRoutes = ({ handler, register, store, asOf, today }: AgreementRouteDeps): FastifyPluginAsyncZod =>
   async (app) => {
     // About 16 MB of prepared JSON: the agreements dashboards poll, not the whole register.
     const views = new AgreementViews(16 * 2 ** 20);
@@ -63,7 +65,7 @@ export const agreementRoutes = ({ handler, register, store, asOf }: AgreementRou
         .header('etag', etag(result.revision))
         .header(POSITION_HEADER, String(result.events[0]!.position))
         .header('idempotent-replayed', String(result.replayed))
-        .send(agreementView(result.state, result.revision));
+        .send(agreementView(result.state, result.revision, today()));
     });
 
     app.post('/agreements/:id/steps', {
@@ -114,11 +116,12 @@ export const agreementRoutes = ({ handler, register, store, asOf }: AgreementRou
       // Dashboards poll this: the JSON of each agreement is built once per revision, and answered
       // as it is while the store reports no commit since (see AgreementViews).
       const storeVersion = store.changeVersion?.();
-      let view = views.current(id, storeVersion);
+      const day = today();
+      let view = views.current(id, storeVersion, day);
       if (view === undefined) {
         const { state, revision } = await handler.load(id);
         if (!state.registration) throw notFound(id);
-        view = views.at(id, revision, storeVersion, () => agreementView(state, revision));
+        view = views.at(id, revision, storeVersion, day, () => agreementView(state, revision, day));
       }
       reply.header('etag', view.etag);
       if (noneMatch(request.headers['if-none-match'], view.etag)) return reply.code(304).send(null);
@@ -137,10 +140,16 @@ export const agreementRoutes = ({ handler, register, store, asOf }: AgreementRou
     }, async (request, reply) => {
       const { minPosition, recordedAsOf, occurredBy, ...query } = request.query;
       if (!(await caughtUp(register as unknown as Projector<unknown>, minPosition, reply as FastifyReply))) return reply;
-      const row = ({ summary: _summary, ...rest }: RegisterEntry) => rest;
+      const day = today();
+      const row = (entry: RegisterEntry) => registerRow(entry, day);
       if (recordedAsOf !== undefined || occurredBy !== undefined) {
         if (!permits(request, reply as FastifyReply, AUDIT_READERS, 'the register at another moment')) return reply;
         request.log.info({ audit: 'register', recordedAsOf, occurredBy }, 'audit read');
+      }
+      if (recordedAsOf !== undefined && occurredBy !== undefined) {
+        const { entries, uncertain, damaged } = await asOf.bitemporal(recordedAsOf, partialDate(occurredBy));
+        const page = queryRegister(entries, query);
+        return { ...page, items: (page.items as OccurredByEntry[]).map(row), recordedAsOf, occurredBy, uncertainSteps: uncertain, position: register.position, ...(damaged.length > 0 ? { damaged } : {}) };
       }
       if (recordedAsOf !== undefined) {
         const { entries, damaged } = await asOf.recordedAsOf(recordedAsOf);

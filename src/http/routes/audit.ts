@@ -20,7 +20,7 @@ const notFound = (id: string) => refuse.notFound('AGREEMENT_NOT_FOUND', `no agre
  * step), the agreement as of a moment on either time axis, and whether its hash chain holds.
  * Every audit read is logged with the actor.
  */
-export const auditRoutes = ({ store, handler }: { store: EventStore; handler: CommandHandler }): FastifyPluginAsyncZod =>
+export const auditRoutes = ({ store, handler, today }: { store: EventStore; handler: CommandHandler; today: () => string }): FastifyPluginAsyncZod =>
   async (app) => {
     app.get('/agreements/:id/history', {
       config: { roles: AUDIT_READERS },
@@ -51,7 +51,7 @@ export const auditRoutes = ({ store, handler }: { store: EventStore; handler: Co
       config: { roles: AUDIT_READERS },
       schema: {
         tags: ['audit'],
-        summary: 'The agreement as the ledger knew it at a moment (recordedAsOf), or as it stood in the world by a date (occurredBy)',
+        summary: 'The agreement as it stood in the world by a date (occurredBy), as the ledger knew it at a moment (recordedAsOf): either or both',
         params: AgreementParams,
         querystring: AsOfQuery,
         response: { 200: AsOfView, ...problems(400, 401, 403, 404) },
@@ -60,32 +60,34 @@ export const auditRoutes = ({ store, handler }: { store: EventStore; handler: Co
       const { recordedAsOf, occurredBy } = request.query;
       const id = request.params.id;
       request.log.info({ audit: 'state', agreementId: id, recordedAsOf, occurredBy }, 'audit read');
-      if (recordedAsOf !== undefined) {
-        // What had been recorded by then: later events, corrections included, are not applied. The
-        // store checks the chain of what this reads, from the first event on, whatever is cached.
-        const until = Date.parse(recordedAsOf);
-        const known: RecordedEvent[] = [];
-        let revision = -1;
-        for await (const event of store.readStream(streamFor(id))) {
-          if (Date.parse(event.recordedAt) > until) break;
-          known.push(toRecorded(event));
-          revision = event.revision;
-        }
-        const state = rehydrate(known);
-        if (!state.registration) throw refuse.notFound('AGREEMENT_NOT_FOUND', `agreement ${id} was not registered by ${recordedAsOf}`, { agreementId: id });
-        return { agreementId: id, recordedAsOf, agreement: agreementView(state, revision), uncertain: [], later: 0 };
+      // Bitemporal: the ledger's knowledge at recordedAsOf (now when absent), then the world by occurredBy (the end of it when absent).
+      const known = recordedAsOf !== undefined ? await recordedBy(id, recordedAsOf) : await handler.load(id);
+      if (!known.state.registration) {
+        throw refuse.notFound('AGREEMENT_NOT_FOUND', recordedAsOf === undefined ? `no agreement is registered under id ${id}` : `agreement ${id} was not registered by ${recordedAsOf}`, { agreementId: id });
       }
-      const { state, revision } = await handler.load(id);
-      if (!state.registration) throw notFound(id);
-      const view = asOccurredBy(state, partialDate(occurredBy!));
+      const view = occurredBy === undefined ? { state: known.state, uncertain: [], later: 0 } : asOccurredBy(known.state, partialDate(occurredBy));
       return {
         agreementId: id,
-        occurredBy: occurredBy!,
-        agreement: agreementView(view.state, revision),
+        ...(recordedAsOf !== undefined ? { recordedAsOf } : {}),
+        ...(occurredBy !== undefined ? { occurredBy } : {}),
+        agreement: agreementView(view.state, known.revision, today()),
         uncertain: view.uncertain.map((step) => ({ step: step.step, occurredOn: step.data.occurredOn, eventId: step.eventId })),
         later: view.later,
       };
     });
+
+    /** What had been recorded by `moment`: later events, corrections included, are not applied. The store checks the chain of what this reads, whatever is cached. */
+    async function recordedBy(id: string, moment: string) {
+      const until = Date.parse(moment);
+      const events: RecordedEvent[] = [];
+      let revision = -1;
+      for await (const event of store.readStream(streamFor(id))) {
+        if (Date.parse(event.recordedAt) > until) break;
+        events.push(toRecorded(event));
+        revision = event.revision;
+      }
+      return { state: rehydrate(events), revision };
+    }
 
     app.get('/agreements/:id/integrity', {
       config: { roles: AUDIT_READERS },

@@ -38,14 +38,12 @@ export const dashboardRoutes = (register: RegisterProjector, asOf: AsOfRegister,
       config: { roles: READERS },
       schema: {
         tags: ['dashboard'],
-        summary: 'Agreements by lifecycle stage and kind, with the ids in each cell; as the ledger knew it (recordedAsOf) or as it stood in the world (occurredBy)',
-        querystring: z
-          .strictObject({
-            ...MinPosition,
-            recordedAsOf: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 timestamp' }).optional(),
-            occurredBy: PartialDateText.optional(),
-          })
-          .refine((query) => query.recordedAsOf === undefined || query.occurredBy === undefined, 'give at most one of recordedAsOf and occurredBy'),
+        summary: 'Agreements by lifecycle stage and kind, with the ids in each cell; as it stood in the world by a date (occurredBy), as the ledger knew it at a moment (recordedAsOf): either or both',
+        querystring: z.strictObject({
+          ...MinPosition,
+          recordedAsOf: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 timestamp' }).optional(),
+          occurredBy: PartialDateText.optional(),
+        }),
         response: { 200: Json, ...problems(400, 401, 403, 503) },
       },
     }, async (request, reply) => {
@@ -54,6 +52,10 @@ export const dashboardRoutes = (register: RegisterProjector, asOf: AsOfRegister,
       if (recordedAsOf !== undefined || occurredBy !== undefined) {
         if (!permits(request, reply, AUDIT_READERS, 'the pipeline at another moment')) return reply;
         request.log.info({ audit: 'pipeline', recordedAsOf, occurredBy }, 'audit read');
+      }
+      if (recordedAsOf !== undefined && occurredBy !== undefined) {
+        const { entries: rows, uncertain, damaged } = await asOf.bitemporal(recordedAsOf, partialDate(occurredBy));
+        return { recordedAsOf, occurredBy, uncertainSteps: uncertain, ...pipeline(rows), ...(damaged.length > 0 ? { damaged } : {}) };
       }
       if (recordedAsOf !== undefined) {
         const { entries: rows, damaged } = await asOf.recordedAsOf(recordedAsOf);

@@ -26,6 +26,7 @@ export interface LiveRouteDeps {
   maxSubscribers: number;
   /** Clients catching up from an older position at once; past it, 503 with Retry-After. */
   maxCatchUps?: number | undefined;
+  today: () => string;
 }
 
 const LiveQuery = z.strictObject({
@@ -49,13 +50,14 @@ const DESCRIPTION = [
 ].join('\n');
 
 /** GET /events/live: the log as it grows, to each role as much of it as that role may read elsewhere. */
-export const liveRoutes = ({ store, register, handler, maxSubscribers, maxCatchUps = DEFAULT_LIVE_MAX_CATCH_UPS }: LiveRouteDeps): FastifyPluginAsyncZod =>
+export const liveRoutes = ({ store, register, handler, maxSubscribers, maxCatchUps = DEFAULT_LIVE_MAX_CATCH_UPS, today }: LiveRouteDeps): FastifyPluginAsyncZod =>
   async (app) => {
     const fanout = new LiveFanout({
       store,
       load: (agreementId) => handler.load(agreementId),
       registrationOf: (agreementId) => register.get(agreementId)?.registration,
       maxCatchUps,
+      today,
       log: app.log,
     });
     // Open streams would keep the server from closing: end them first, then the server stops.

@@ -15,7 +15,19 @@ export const CorrectionBody = z
   .union([CorrectStepInput, WithdrawStepInput.extend({ withdraw: z.literal(true) })])
   .meta({ id: 'Correction', description: 'Either `changes` to a step, or `withdraw: true`; always with a `reason`.' });
 
-const Dated = z.object({ occurredOn: z.string(), eventId: z.string(), tentative: z.boolean().optional() });
+const Dated = z.object({ occurredOn: z.string(), eventId: z.string() });
+
+/** A step as every answer names it (register rows, agreements, dashboards). */
+export const StepRefView = z
+  .object({ step: z.string(), occurredOn: z.string().describe('the partial date it happened on, as recorded'), eventId: z.string() })
+  .meta({ id: 'StepRef' });
+
+export const PlannedStepView = StepRefView.extend({
+  overdue: z.boolean().describe('its last possible day has passed and no firm step of its kind was recorded after it'),
+}).meta({ id: 'PlannedStep' });
+
+const LAST_STEP = 'the last firm step in the world\'s order (by when steps happened, not when they were recorded); tentative steps are under planned';
+const NEXT_PLANNED = 'the first planned (tentative) step by date that no firm step of its kind has fulfilled';
 
 export const AgreementView = z
   .object({
@@ -29,8 +41,9 @@ export const AgreementView = z
     source: z.string().optional(),
     status: z.enum(LIFECYCLE_STATES),
     milestones: z.record(z.string(), Dated.nullable()),
-    lastStep: Dated.extend({ step: z.string() }).nullable(),
-    planned: z.array(Dated.extend({ step: z.string() })),
+    lastStep: StepRefView.nullable().describe(LAST_STEP),
+    nextPlanned: PlannedStepView.nullable().describe(NEXT_PLANNED),
+    planned: z.array(PlannedStepView).describe('tentative steps not yet fulfilled, by first possible day'),
     allowedSteps: z.array(z.string()),
     revision: z.number().int(),
     anomalies: z.array(z.object({ eventId: z.string(), type: z.string(), state: z.string() })),
@@ -85,7 +98,7 @@ export const AsOfQuery = z
     recordedAsOf: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 timestamp such as 2021-03-20T12:00:00Z' }).optional(),
     occurredBy: PartialDateText.optional(),
   })
-  .refine((query) => (query.recordedAsOf === undefined) !== (query.occurredBy === undefined), 'give exactly one of recordedAsOf and occurredBy');
+  .refine((query) => query.recordedAsOf !== undefined || query.occurredBy !== undefined, 'give recordedAsOf, occurredBy, or both (the world by that date, as the ledger knew it at that moment)');
 
 export const AsOfView = z
   .object({
@@ -117,9 +130,9 @@ export const RegisterQuerySchema = z.strictObject({
   minPosition: z.coerce.number().int().min(0).optional(),
   /** Auditors: the register as the ledger knew it at that moment, by replay of the log. */
   recordedAsOf: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 timestamp such as 2021-03-20T12:00:00Z' }).optional(),
-  /** Auditors: the register as it stood in the world by that (partial) date, by what is known now. */
+  /** Auditors: the register as it stood in the world by that (partial) date, by what is known now (or at recordedAsOf). */
   occurredBy: PartialDateText.optional(),
-}).refine((query) => query.recordedAsOf === undefined || query.occurredBy === undefined, { message: 'give at most one of recordedAsOf and occurredBy', path: ['occurredBy'] });
+});
 
 export const RegisterEntryView = z.object({
   id: z.string(),
@@ -128,7 +141,8 @@ export const RegisterEntryView = z.object({
   binding: z.boolean(),
   parties: z.array(z.string()),
   status: z.string(),
-  lastStep: z.object({ step: z.string(), occurredOn: z.string(), tentative: z.boolean() }).nullable(),
+  lastStep: StepRefView.nullable().describe(LAST_STEP),
+  nextPlanned: PlannedStepView.nullable().describe(NEXT_PLANNED),
   lastPosition: z.number().int(),
   lastRecordedAt: z.string(),
   /** occurredBy only: steps whose dates may fall either side of the boundary, listed and not counted. */
