@@ -1,5 +1,5 @@
 import { partialDate } from '../../domain/shared/partial-date.js';
-import type { DatedStep } from '../../domain/agreement/index.js';
+import { isOverdue, type DatedStep } from '../../domain/agreement/index.js';
 import type { RegisterEntry } from '../register/projection.js';
 
 const NEGOTIATION = new Set(['exploring', 'mandated', 'negotiating', 'negotiations_stalled', 'negotiations_suspended']);
@@ -23,4 +23,15 @@ export function stalled(entries: Iterable<RegisterEntry>, months: number, today:
     rows.push({ id: entry.id, title: entry.title, status: entry.status, lastStep: last, idleMonths: Math.floor(idleMonths) });
   }
   return rows.sort((a, b) => b.idleMonths - a.idleMonths || a.id.localeCompare(b.id));
+}
+
+/** Planned steps whose last possible day is before `today` and that no firm step has fulfilled: expected, and late. */
+export function overdue(entries: Iterable<RegisterEntry>, today: string): Array<{ id: string; title: string; status: string; planned: DatedStep }> {
+  const rows = [];
+  for (const entry of entries) {
+    for (const planned of entry.summary.planned) {
+      if (isOverdue(planned, today)) rows.push({ id: entry.id, title: entry.title, status: entry.status, planned });
+    }
+  }
+  return rows.sort((a, b) => partialDate(a.planned.occurredOn).end.localeCompare(partialDate(b.planned.occurredOn).end) || a.id.localeCompare(b.id));
 }

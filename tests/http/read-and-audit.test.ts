@@ -64,6 +64,23 @@ describe('reading the ledger', () => {
       expect((await t.as('viewer', { method: 'GET', url: '/dashboard/durations' })).statusCode).toBe(200);
     });
 
+    it('read stalled negotiations and overdue plans as the world stood on an earlier day', async () => {
+      await register();
+      await recordStep({ step: 'round_held', occurredOn: '2019-11-18/2019-11-19', round: 4 });
+      await recordStep({ step: 'signed', occurredOn: '2021-03' });
+      await recordStep({ step: 'entered_into_force', occurredOn: '2021-Q4', tentative: true });
+      await t.register.waitFor(await t.store.headPosition(), 2000);
+      const stalledOn = async (asOf: string) => (await t.as('viewer', { method: 'GET', url: `/dashboard/stalled?months=6&asOf=${asOf}` })).json();
+      // At the end of 2020 the rounds were a year old and nothing was signed yet; today the agreement is signed.
+      expect((await stalledOn('2020-12-01')).agreements).toMatchObject([{ id: nigeria.id, status: 'negotiating', lastStep: { step: 'round_held' } }]);
+      expect((await stalledOn('2022-06-01')).agreements).toEqual([]);
+      // The entry into force expected in the last quarter of 2021 is overdue once the quarter is over.
+      expect((await stalledOn('2022-06-01')).overdue).toMatchObject([{ id: nigeria.id, planned: { step: 'entered_into_force', occurredOn: '2021-Q4' } }]);
+      expect((await stalledOn('2021-11-15')).overdue).toEqual([]);
+      const durations = (await t.as('viewer', { method: 'GET', url: '/dashboard/durations?asOf=2020-12-01' })).json();
+      expect(durations.asOf).toBe('2020-12-01');
+    });
+
     it('say 503 with the lag when the read model has not reached the position asked for, and 400 for a backwards period', async () => {
       const lagging = await t.as('viewer', { method: 'GET', url: '/dashboard/pipeline?minPosition=999' });
       expect(lagging.statusCode).toBe(503);

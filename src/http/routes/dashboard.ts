@@ -8,7 +8,7 @@ import { durations } from '../../../projections/durations/queries.js';
 import { partner, partners } from '../../../projections/partners/queries.js';
 import { pipeline } from '../../../projections/pipeline/queries.js';
 import { registerEntry } from '../../../projections/register/projection.js';
-import { stalled } from '../../../projections/stalled/queries.js';
+import { overdue, stalled } from '../../../projections/stalled/queries.js';
 import type { AsOfRegister } from '../../application/as-of-register.js';
 import type { Projector } from '../../application/projector.js';
 import type { RegisterProjector } from '../../application/register-projector.js';
@@ -32,6 +32,8 @@ const MAX_CALENDAR_PAGE = 1000;
 export const dashboardRoutes = (register: RegisterProjector, asOf: AsOfRegister, today: () => string): FastifyPluginAsyncZod =>
   async (app) => {
     const entries = () => [...register.values()].map(registerEntry);
+    /** The register as the world stood on `day`, by what is known now: today's rows unless `day` is in the past. */
+    const worldOn = async (day: string) => (day >= today() ? entries() : (await asOf.occurredBy(partialDate(day))).entries);
     const ready = (minPosition: number | undefined, reply: FastifyReply) => caughtUp(register as unknown as Projector<unknown>, minPosition, reply);
 
     app.get('/dashboard/pipeline', {
@@ -146,23 +148,30 @@ export const dashboardRoutes = (register: RegisterProjector, asOf: AsOfRegister,
 
     app.get('/dashboard/durations', {
       config: { roles: READERS },
-      schema: { tags: ['dashboard'], summary: 'For each kind, days from mandate to opening, opening to conclusion, conclusion to signature, signature to entry into force', querystring: z.strictObject(MinPosition), response: { 200: Json, ...problems(400, 401, 403, 503) } },
+      schema: {
+        tags: ['dashboard'],
+        summary: 'For each kind, days from mandate to opening, opening to conclusion, conclusion to signature, signature to entry into force; as the world stood on asOf (default today)',
+        querystring: z.strictObject({ asOf: Day.optional(), ...MinPosition }),
+        response: { 200: Json, ...problems(400, 401, 403, 503) },
+      },
     }, async (request, reply) => {
       if (!(await ready(request.query.minPosition, reply))) return reply;
-      return { unit: 'days', precision: 'dates known to the day or month; month-precise dates count from the first', durations: durations(entries()), position: register.position };
+      const day = request.query.asOf ?? today();
+      return { unit: 'days', precision: 'dates known to the day or month; month-precise dates count from the first', asOf: day, durations: durations(await worldOn(day)), position: register.position };
     });
 
     app.get('/dashboard/stalled', {
       config: { roles: READERS },
       schema: {
         tags: ['dashboard'],
-        summary: 'Negotiations with no recorded step for longer than the threshold',
+        summary: 'Negotiations with no firm step for longer than the threshold, and planned steps now overdue; as the world stood on asOf (default today)',
         querystring: z.strictObject({ months: z.coerce.number().int().min(1).max(600).default(12), asOf: Day.optional(), ...MinPosition }),
         response: { 200: Json, ...problems(400, 401, 403, 503) },
       },
     }, async (request, reply) => {
       if (!(await ready(request.query.minPosition, reply))) return reply;
-      const asOf = request.query.asOf ?? today();
-      return { months: request.query.months, asOf, agreements: stalled(entries(), request.query.months, asOf), position: register.position };
+      const day = request.query.asOf ?? today();
+      const world = await worldOn(day);
+      return { months: request.query.months, asOf: day, agreements: stalled(world, request.query.months, day), overdue: overdue(world, day), position: register.position };
     });
   };
