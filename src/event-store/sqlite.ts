@@ -11,7 +11,7 @@ import { CatchUpSubscription, CommitSignal, readAllInPages, type DamagedEvent, t
 import { revisionOf, SqliteAppender } from './sqlite-append.js';
 import { Checkpointer } from './sqlite-checkpointer.js';
 import { importInOneTransaction } from './sqlite-import.js';
-import { CHECKPOINT_EVERY_FRAMES, CHECKPOINT_IDLE_MS, CHECKPOINT_INTERVAL_MS, estimatedFrames, SequentialWriter, TOP_UP_AFTER_WAL_FRAMES } from './sqlite-pacing.js';
+import { CHECKPOINT_EVERY_FRAMES, CHECKPOINT_IDLE_MS, CHECKPOINT_INTERVAL_MS, estimatedFrames, TOP_UP_AFTER_WAL_FRAMES } from './sqlite-pacing.js';
 import { SqliteReader } from './sqlite-reader.js';
 import { isCorruption } from './sqlite-reading.js';
 import { configureConnection, migrate, prepareStatements, type Statements, type Synchronous } from './sqlite-schema.js';
@@ -46,7 +46,6 @@ export class SqliteEventStore implements EventStore, AtomicImporter, DamageRepor
   private readonly now: () => Date;
   private queue: PendingAppend[] = [];
   private flushScheduled = false;
-  private readonly sequential = new SequentialWriter();
   private closed = false;
   private lastCommitError: string | undefined;
   /** Reads, with the damage they have met since the store opened (for health). */
@@ -105,7 +104,6 @@ export class SqliteEventStore implements EventStore, AtomicImporter, DamageRepor
       const prepared = prepareEvents(events);
       this.queue.push({ stream, events: prepared, expected, resolve, reject });
       if (this.flushScheduled) return;
-      if (this.sequential.mayCommitNow()) return this.flush();
       this.flushScheduled = true;
       setImmediate(this.flush);
     });
@@ -154,7 +152,6 @@ export class SqliteEventStore implements EventStore, AtomicImporter, DamageRepor
       this.signal.notify();
       this.checkpointer.noteCommit(frames + 1);
     }
-    this.sequential.committed(batch.length, frames);
   };
 
   private commitBatchNow(batch: PendingAppend[], recordedAt: string): Outcome[] {
