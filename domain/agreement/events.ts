@@ -118,7 +118,6 @@ export type AgreementEvent =
   | { type: 'StepCorrected'; data: StepCorrectedData }
   | { type: 'StepWithdrawn'; data: StepWithdrawnData };
 
-export type AgreementEventType = AgreementEvent['type'];
 
 /** An event as the domain sees it once stored: with its id, so corrections can point at it. */
 export type RecordedEvent = AgreementEvent & { id: string };

@@ -47,9 +47,6 @@ export const STEP_NAMES = Object.keys(STEPS) as StepName[];
 
 export const STEP_BY_TYPE = Object.fromEntries(STEP_NAMES.map((name) => [STEPS[name].type, name])) as Record<StepEventType, StepName>;
 
-export function isStepName(value: string): value is StepName {
-  return Object.hasOwn(STEPS, value);
-}
 
 export function isStepEventType(type: string): type is StepEventType {
   return Object.hasOwn(STEP_BY_TYPE, type);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
-import { registerEntry, registerModel, type RegisterEntry } from '../../projections/register/projection.js';
+import { registerModel } from '../../projections/register/projection.js';
 import { demoDatasetPath } from '../../src/application/demo-data.js';
 import { CommandHandler } from '../../src/application/handle-command.js';
 import { importDataset } from '../../src/application/import-agreements.js';
@@ -21,7 +21,3 @@ export async function demoRegister(): Promise<RegisterProjector> {
   return projector;
 }
 
-/** The register rows of the shipped demo data. */
-export async function demoEntries(): Promise<RegisterEntry[]> {
-  return [...(await demoRegister()).values()].map(registerEntry);
-}
