@@ -3,7 +3,8 @@ import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { loadDemoDataIfEmpty } from './application/demo-data.js';
 import { CommandHandler } from './application/handle-command.js';
-import { LedgerMetrics, meterAppends } from './application/metrics.js';
+import { MeteredEventStore } from './application/metered-store.js';
+import { LedgerMetrics } from './application/metrics.js';
 import { Projector } from './application/projector.js';
 import { registerModel } from '../projections/register/projection.js';
 import { openDocumentStore } from './read-models/open.js';
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
   const metrics = new LedgerMetrics();
   let store: EventStore;
   try {
-    store = meterAppends(await openEventStore(config), metrics);
+    store = new MeteredEventStore(await openEventStore(config), metrics);
   } catch (error) {
     // An unreachable EventStoreDB, an unreadable database file: say which, no stack trace.
     if (error instanceof EventStoreError) {

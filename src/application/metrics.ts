@@ -1,6 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import { EventStoreError, VersionConflictError } from '../event-store/errors.js';
-import type { AppendResult, EventStore, EventToAppend, ExpectedRevision } from '../event-store/port.js';
+import type { EventStore } from '../event-store/port.js';
 import { projectionLag, type ProjectionLag } from './projection-lag.js';
 import type { ProjectionState, ProjectionStatus, Projector } from './projector.js';
 
@@ -146,33 +145,6 @@ async function takeSnapshot(store: EventStore, projectors: ReadonlyArray<Project
     projections.push({ status, ...(lag ? { lag } : {}) });
   }
   return { storeUp: health.ok, ...(headPosition !== undefined ? { headPosition } : {}), projections };
-}
-
-/**
- * Makes `store` count its appends by outcome into `metrics`, and returns it. Only `append` is
- * wrapped, in place: every other member (optional ones such as `changeVersion` or
- * `densePositions`, and any the port gains later) stays the store's own, so nothing is lost.
- */
-export function meterAppends<Store extends EventStore>(store: Store, metrics: LedgerMetrics): Store {
-  const append = store.append.bind(store);
-  store.append = async (stream: string, events: EventToAppend[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> => {
-    try {
-      const result = await append(stream, events, options);
-      if (result.idempotentReplay) metrics.countAppend('replayed');
-      else metrics.countAppend('appended', result.events.length);
-      return result;
-    } catch (error) {
-      metrics.countAppend(outcomeOf(error));
-      throw error;
-    }
-  };
-  return store;
-}
-
-function outcomeOf(error: unknown): AppendOutcome {
-  if (error instanceof VersionConflictError) return 'conflict';
-  if (error instanceof EventStoreError && error.code !== 'STORE_UNAVAILABLE' && error.code !== 'STORE_CLOSED') return 'refused';
-  return 'failed';
 }
 
 /** Durations of HTTP answers: a millisecond for a write; reads given minPosition wait up to 2 s; a live feed lasts as long as its client. */

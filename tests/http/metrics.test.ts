@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { registerModel } from '../../projections/register/projection.js';
 import { buildApp } from '../../src/app.js';
 import { CommandHandler } from '../../src/application/handle-command.js';
-import { LedgerMetrics, meterAppends } from '../../src/application/metrics.js';
+import { MeteredEventStore } from '../../src/application/metered-store.js';
+import { LedgerMetrics } from '../../src/application/metrics.js';
 import { Projector } from '../../src/application/projector.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite.js';
 import { TokenBook } from '../../src/http/tokens.js';
@@ -22,7 +23,7 @@ afterEach(async () => {
 async function start({ project = true } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-metrics-'));
   const metrics = new LedgerMetrics();
-  const store = meterAppends(new SqliteEventStore(join(dir, 'ledger.sqlite')), metrics);
+  const store = new MeteredEventStore(new SqliteEventStore(join(dir, 'ledger.sqlite')), metrics);
   const logger = pino({ level: 'silent' });
   const documents = new SqliteDocumentStore(join(dir, 'read-models.sqlite'));
   const register = new Projector(store, documents, registerModel, logger);
