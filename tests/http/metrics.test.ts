@@ -105,6 +105,11 @@ describe('GET /metrics', () => {
     expect(value('ledger_http_request_duration_seconds_count', duration)).toBe(3);
     expect(value('ledger_http_request_duration_seconds_bucket', { ...duration, le: '+Inf' })).toBe(3);
     expect(value('ledger_http_request_duration_seconds_sum', duration)).toBeGreaterThan(0);
+    expect(body).toContain('# TYPE ledger_http_requests_total counter');
+    expect(body).toContain('# TYPE ledger_http_request_duration_seconds histogram');
+    // Buckets are cumulative, as Prometheus' histogram_quantile reads them.
+    const buckets = ['0.0005', '0.001', '0.01', '0.1', '1', '10', '+Inf'].map((le) => value('ledger_http_request_duration_seconds_bucket', { ...duration, le })!);
+    expect(buckets).toEqual([...buckets].sort((a, b) => a - b));
     // Label values are route templates, never URLs: no agreement id appears anywhere.
     expect(body).not.toContain('eu-nigeria');
     expect(body).not.toContain('eu-secret-agreement');

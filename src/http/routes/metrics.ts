@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { LedgerMetrics, RequestTally } from '../../application/metrics.js';
+import type { LedgerMetrics, ObserveRequest } from '../../application/metrics.js';
 import { problemFor } from '../errors.js';
 
 /** The route label of requests no route matched: their URLs are whatever callers sent, never a label. */
@@ -14,21 +14,21 @@ const NO_ROUTE: { url?: string } = {};
  * Called on the root instance before any route is registered, so that every route inherits the hooks.
  */
 export function registerRequestMetrics(app: FastifyInstance, metrics: LedgerMetrics): void {
-  const byRoute = new WeakMap<object, Map<string, Map<number, RequestTally>>>();
-  const tallyFor = (config: object, method: string, route: string, status: number): RequestTally => {
+  const byRoute = new WeakMap<object, Map<string, Map<number, ObserveRequest>>>();
+  const observerFor = (config: object, method: string, route: string, status: number): ObserveRequest => {
     let byMethod = byRoute.get(config);
     if (!byMethod) byRoute.set(config, (byMethod = new Map()));
     let byStatus = byMethod.get(method);
     if (!byStatus) byMethod.set(method, (byStatus = new Map()));
-    let tally = byStatus.get(status);
-    if (!tally) byStatus.set(status, (tally = metrics.http.tally(method, route, status)));
-    return tally;
+    let observe = byStatus.get(status);
+    if (!observe) byStatus.set(status, (observe = metrics.requestObserver(method, route, status)));
+    return observe;
   };
 
   app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const config = request.routeOptions.config ?? NO_ROUTE;
     // Node accepts only the methods it knows, so even unmatched requests keep this label bounded.
-    metrics.http.observe(tallyFor(config, request.method, config.url ?? UNMATCHED, reply.statusCode), reply.elapsedTime / 1000);
+    observerFor(config, request.method, config.url ?? UNMATCHED, reply.statusCode)(reply.elapsedTime / 1000);
     done();
   });
 
