@@ -42,7 +42,7 @@ describe('npm run import -- <file>', () => {
     const result = runImport(file, join(dir, 'bad'));
     expect(result.status).toBe(2);
     expect(result.stdout).toContain('steps: 1 recorded, 0 already present, 2 refused');
-    expect(result.stdout).toContain('refused eu-testland-readmission step 1 (round_held): ILLEGAL_STEP: round_held on 2020-06 cannot be recorded: in the world's order it comes after signed on 2020-05-04');
+    expect(result.stdout).toContain("refused eu-testland-readmission step 1 (round_held): ILLEGAL_STEP: round_held on 2020-06 cannot be recorded: in the world's order it comes after signed on 2020-05-04");
     expect(result.stdout).toMatch(/refused eu-testland-readmission step 2 \(entered_into_force\): INVALID: occurredOn: must be one of/);
   }, 60_000);
 });
