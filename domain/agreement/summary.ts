@@ -72,7 +72,9 @@ export function addStep(summary: AgreementSummary, step: RecordedStep): Agreemen
   const dated = datedStep(step);
   const planned = plannedAfter(summary.planned, dated);
   if (dated.tentative) return { ...summary, planned };
-  return { ...addFirmInOrder(summary, dated), planned };
+  const after = addFirmInOrder(summary, dated);
+  after.planned = planned;
+  return after;
 }
 
 /** The summary of every step: `recorded` in recorded order, `order` the firm ones in the world's order. */

@@ -99,13 +99,22 @@ export function foldTimeline(registration: AgreementRegisteredData, steps: reado
 export function extendTimeline(timeline: TimelineEnd, step: RecordedStep): TimelineEnd | undefined {
   if (!movesLifecycle(step)) return timeline;
   if (timeline.anomalies.length > 0) return undefined;
-  const next = pendingOf(step, Number.MAX_SAFE_INTEGER);
+  const start = partialDate(step.data.occurredOn).start;
+  const rank = STEPS[step.step].rank ?? 0;
+  const round = step.data.round ?? 0;
   const frontier = timeline.frontier;
-  if (frontier && (next.date.start < frontier.maxStart || compareKeys(frontier, next) > 0)) return undefined;
+  if (frontier && (start < frontier.maxStart || keyIsAfter(frontier, rank, round, start))) return undefined;
   const machine = advance(timeline.machine, eventOf(step));
-  const frontierAfter: Frontier = { maxStart: next.date.start, rank: next.rank, round: next.round, start: next.date.start };
+  const frontierAfter: Frontier = { maxStart: start, rank, round, start };
   if (!machine) return { machine: timeline.machine, anomalies: [{ eventId: step.eventId, type: step.type, state: timeline.machine.value }], frontier: frontierAfter };
   return { machine, anomalies: timeline.anomalies, frontier: frontierAfter };
+}
+
+/** Whether the frontier's key (rank, round, first day) is greater than the step's: the step may belong earlier. */
+function keyIsAfter(frontier: Frontier, rank: number, round: number, start: string): boolean {
+  if (frontier.rank !== rank) return frontier.rank > rank;
+  if (frontier.round !== round) return frontier.round > round;
+  return frontier.start > start;
 }
 
 function pendingOf(step: RecordedStep, index: number): Pending {
