@@ -1,5 +1,6 @@
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../util/worker-module.js';
+import type { CheckpointReply, CheckpointRequest, CheckpointResult, CheckpointWorkerData } from './sqlite-checkpoint-worker.js';
 
 /**
  * Runs WAL checkpoints on a connection of its own in a worker thread. SQLite's automatic
@@ -7,42 +8,6 @@ import { Worker } from 'node:worker_threads';
  * time here; a PASSIVE checkpoint from another connection copies pages while the writer goes on.
  * Frequent small rounds keep the WAL short, so the writer's top-up (see sqlite.ts) stays small.
  */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const db = new Database(workerData.file);
-db.pragma('busy_timeout = 5000');
-const closed = new Int32Array(workerData.closed);
-parentPort.on('message', (message) => {
-  if (message === 'close') {
-    db.close();
-    // For closeSync: the connection is gone, the files are free.
-    Atomics.store(closed, 0, 1);
-    Atomics.notify(closed, 0);
-    parentPort.close();
-    return;
-  }
-  try {
-    // The writer keeps appending meanwhile; go round again until the whole WAL is copied, so the
-    // next commit can start the WAL from the beginning instead of growing it.
-    let result;
-    for (let round = 0; round < 20; round++) {
-      [result] = db.pragma('wal_checkpoint(PASSIVE)');
-      if (result.log === result.checkpointed) break;
-    }
-    parentPort.postMessage({ ok: true, result });
-  } catch (error) {
-    parentPort.postMessage({ ok: false, error: String(error && error.message || error) });
-  }
-});
-`;
-
-export interface CheckpointResult {
-  busy: number;
-  log: number;
-  checkpointed: number;
-}
-
 export class Checkpointer {
   private readonly worker: Worker;
   private inFlight = false;
@@ -71,11 +36,11 @@ export class Checkpointer {
     private readonly intervalMs = 100,
     private readonly idleMs = 300,
   ) {
-    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, driver, closed: this.closed } });
+    const workerData: CheckpointWorkerData = { file, closed: this.closed };
+    this.worker = startWorker('sqlite-checkpoint-worker', import.meta.url, { workerData });
     this.worker.unref();
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
-    this.worker.on('message', (message: { ok: boolean; result?: CheckpointResult; error?: string }) => {
+    this.worker.on('message', (message: CheckpointReply) => {
       this.inFlight = false;
       this.completed++;
       if (message.ok) {
@@ -114,7 +79,11 @@ export class Checkpointer {
     this.inFlight = true;
     this.pendingWork = 0;
     this.lastRequestAt = performance.now();
-    this.worker.postMessage('checkpoint');
+    this.post('checkpoint');
+  }
+
+  private post(request: CheckpointRequest): void {
+    this.worker.postMessage(request);
   }
 
   /**
@@ -124,7 +93,7 @@ export class Checkpointer {
   closeSync(timeoutMs = 5000): void {
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
-    this.worker.postMessage('close');
+    this.post('close');
     Atomics.wait(new Int32Array(this.closed), 0, 0, timeoutMs);
     void this.worker.terminate();
   }
@@ -132,7 +101,7 @@ export class Checkpointer {
   async close(): Promise<void> {
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
-    this.worker.postMessage('close');
+    this.post('close');
     // A timer that keeps the process alive until the worker has closed its connection (it is unref'd).
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.exited, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);

@@ -1,77 +1,22 @@
-import { createRequire } from 'node:module';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
+import { startWorker } from '../util/worker-module.js';
 import type { StoredItem } from './document-store.js';
 import { dayNumber } from './days.js';
-import { assertTableName, putItemSql } from './sqlite-item-tables.js';
+import type { ItemBatch, ItemWriterReply, ItemWriterRequest, ItemWriterWorkerData } from './item-writer-worker.js';
+import { assertTableName } from './sqlite-item-tables.js';
 
 /**
- * Writes batches of items on a connection of its own in a worker thread, so that a catch-up folds
- * the next events while SQLite stores the last ones: inserting a rebuild's step rows took a
- * quarter of it (about 4 µs a row, all on the folding thread).
+ * Writes batches of items on a connection of its own in a worker thread (item-writer-worker.ts),
+ * so that a catch-up folds the next events while SQLite stores the last ones.
  *
  * The batch goes over as columns, all transferred, none copied: numbers in typed arrays, and the
- * keys and item texts as UTF-8 in one buffer with their end offsets. Cloning 50,000 item objects
- * took the sender about 50 ms, arrays of strings about 5 ms. Writing the texts into the buffer
- * costs the folding thread what posting them as strings did (about 9% of a rebuild's profile,
- * mostly flattening texts built by concatenation), but the worker, which has time to spare,
- * decodes them instead of deserialising a message of strings, and spans go as day numbers.
+ * keys and item texts as UTF-8 in one buffer with their end offsets. Cloning item objects costs
+ * the sender far more; the worker, which has time to spare, decodes the texts instead of
+ * deserialising a message of strings, and spans go as day numbers.
  * `settle()` blocks until every batch sent is written; the document store settles before anything
  * else it does, so nobody reads or commits past an item still on its way, and refuses to commit at
  * all once a batch failed.
  */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const db = new Database(workerData.file);
-db.pragma('busy_timeout = 5000');
-db.pragma('synchronous = NORMAL');
-// A model's table, by name; prepared once each (putItemSql in sqlite-item-tables.ts).
-const puts = new Map();
-const putInto = (table) => {
-  let put = puts.get(table);
-  if (!put) puts.set(table, (put = db.prepare(workerData.putItemSql.replaceAll('{table}', table))));
-  return put;
-};
-const widest = db.prepare(workerData.widestSql).pluck();
-const setWidest = db.prepare(workerData.setWidestSql);
-const written = new Int32Array(workerData.written);
-const replies = workerData.replies;
-const write = db.transaction((batch) => {
-  const { model, table, seq, prev, starts, ends } = batch;
-  const text = Buffer.from(batch.text);
-  const putItem = putInto(table);
-  const orNull = (number) => (Number.isNaN(number) ? null : number);
-  let at = 0;
-  for (let i = 0; i < seq.length; i++) {
-    const keyEnd = batch.textEnds[2 * i];
-    const jsonEnd = batch.textEnds[2 * i + 1];
-    putItem.run(seq[i], text.toString('utf8', at, keyEnd), orNull(prev[i]), text.toString('utf8', keyEnd, jsonEnd), orNull(starts[i]), orNull(ends[i]));
-    at = jsonEnd;
-  }
-  if (batch.widest > (widest.get(model) ?? 0)) setWidest.run(model, batch.widest);
-});
-parentPort.on('message', (batch) => {
-  if (batch === 'close') {
-    db.close();
-    // For closeSync: the connection is gone, the file is free.
-    Atomics.store(written, 1, 1);
-    Atomics.notify(written, 1);
-    parentPort.close();
-    return;
-  }
-  let reply;
-  try {
-    write.immediate(batch);
-    reply = { ok: true };
-  } catch (error) {
-    reply = { ok: false, error: String((error && error.message) || error) };
-  }
-  replies.postMessage(reply);
-  Atomics.add(written, 0, 1);
-  Atomics.notify(written, 0);
-});
-`;
-
 /**
  * Items per message. A message is copied into the worker's heap as it arrives; a few thousand fit
  * in its young generation and die there. Whole batches of 50,000 were promoted, and the worker's
@@ -94,14 +39,10 @@ export class ItemWriter {
   private failure: string | undefined;
 
   constructor(file: string, statements: ItemWriterStatements) {
-    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     const { port1, port2 } = new MessageChannel();
     this.replies = port1;
-    this.worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { file, driver, written: this.written.buffer, replies: port2, putItemSql: putItemSql('{table}'), ...statements },
-      transferList: [port2],
-    });
+    const workerData: ItemWriterWorkerData = { file, written: this.written.buffer as SharedArrayBuffer, replies: port2, ...statements };
+    this.worker = startWorker('item-writer-worker', import.meta.url, { workerData, transferList: [port2] });
     this.worker.unref();
     // A worker that dies cannot answer: remembered, so that the next settle says why (an 'error'
     // event without a listener would end the server).
@@ -148,8 +89,13 @@ export class ItemWriter {
       textEnds[2 * i + 1] = put(item.json);
     }
     const buffers = [seq.buffer, prev.buffer, starts.buffer, ends.buffer, textEnds.buffer, text.buffer];
-    this.worker.postMessage({ model, table, seq, prev, starts, ends, textEnds, text: text.buffer, widest }, buffers);
+    const batch: ItemBatch = { model, table, seq, prev, starts, ends, textEnds, text: text.buffer as ArrayBuffer, widest };
+    this.post(batch, buffers);
     this.pending++;
+  }
+
+  private post(request: ItemWriterRequest, transfer: ArrayBuffer[] = []): void {
+    this.worker.postMessage(request, transfer);
   }
 
   /** Blocks until every batch sent has been written (or has failed: see `assertAllWritten`). */
@@ -160,7 +106,7 @@ export class ItemWriter {
         return;
       }
       const seen = Atomics.load(this.written, 0);
-      const reply = receiveMessageOnPort(this.replies) as { message: { ok: boolean; error?: string } } | undefined;
+      const reply = receiveMessageOnPort(this.replies) as { message: ItemWriterReply } | undefined;
       if (reply === undefined) {
         if (Atomics.wait(this.written, 0, seen, 60_000) === 'timed-out') throw new Error('the item writer did not answer within 60 s');
         continue;
@@ -191,7 +137,7 @@ export class ItemWriter {
     try {
       this.settle();
     } finally {
-      this.worker.postMessage('close');
+      this.post('close');
       Atomics.wait(this.written, 1, 0, timeoutMs);
       this.replies.close();
       void this.worker.terminate();
