@@ -6,21 +6,21 @@ const NEGOTIATION = new Set(['exploring', 'mandated', 'negotiating', 'negotiatio
 
 /**
  * Negotiations with no firm step for longer than `months` before `today` (a day, YYYY-MM-DD, that
- * the caller supplies: the query keeps no clock). A step counts from the last day its date may
- * mean, so "2020" is not called stale before 2021 starts.
+ * the caller supplies: the query keeps no clock). Idleness counts from the summary's `latestFirm`,
+ * the last day a firm step's date may mean, so "2020" is not called stale before 2021 starts.
  */
-export function stalled(entries: Iterable<RegisterEntry>, months: number, today: string): Array<{ id: string; title: string; status: string; lastStep: DatedStep; idleMonths: number }> {
+export function stalled(entries: Iterable<RegisterEntry>, months: number, today: string): Array<{ id: string; title: string; status: string; latestFirm: DatedStep; idleMonths: number }> {
   const cutoff = new Date(`${today}T00:00:00Z`);
   cutoff.setUTCMonth(cutoff.getUTCMonth() - months);
   const rows = [];
   for (const entry of entries) {
     if (!NEGOTIATION.has(entry.status)) continue;
-    const last = entry.summary.latestFirm;
-    if (!last) continue;
-    const end = new Date(`${partialDate(last.occurredOn).end}T00:00:00Z`);
+    const latestFirm = entry.summary.latestFirm;
+    if (!latestFirm) continue;
+    const end = new Date(`${partialDate(latestFirm.occurredOn).end}T00:00:00Z`);
     if (end >= cutoff) continue;
     const idleMonths = (Date.parse(`${today}T00:00:00Z`) - end.getTime()) / (86_400_000 * 30.44);
-    rows.push({ id: entry.id, title: entry.title, status: entry.status, lastStep: last, idleMonths: Math.floor(idleMonths) });
+    rows.push({ id: entry.id, title: entry.title, status: entry.status, latestFirm, idleMonths: Math.floor(idleMonths) });
   }
   return rows.sort((a, b) => b.idleMonths - a.idleMonths || a.id.localeCompare(b.id));
 }

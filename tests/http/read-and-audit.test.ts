@@ -72,7 +72,7 @@ describe('reading the ledger', () => {
       await t.register.waitFor(await t.store.headPosition(), 2000);
       const stalledOn = async (asOf: string) => (await t.as('viewer', { method: 'GET', url: `/dashboard/stalled?months=6&asOf=${asOf}` })).json();
       // At the end of 2020 the rounds were a year old and nothing was signed yet; today the agreement is signed.
-      expect((await stalledOn('2020-12-01')).agreements).toMatchObject([{ id: nigeria.id, status: 'negotiating', lastStep: { step: 'round_held' } }]);
+      expect((await stalledOn('2020-12-01')).agreements).toMatchObject([{ id: nigeria.id, status: 'negotiating', latestFirm: { step: 'round_held' } }]);
       expect((await stalledOn('2022-06-01')).agreements).toEqual([]);
       // The entry into force expected in the last quarter of 2021 is overdue once the quarter is over.
       expect((await stalledOn('2022-06-01')).overdue).toMatchObject([{ id: nigeria.id, planned: { step: 'entered_into_force', occurredOn: '2021-Q4' } }]);

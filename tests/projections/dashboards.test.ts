@@ -79,10 +79,10 @@ describe('dashboards over the demo data', () => {
     expect(readmission.median).toBeLessThanOrEqual(readmission.max!);
   });
 
-  it('stalled: negotiations quiet for over a year on 14 September 2021, longest first, with their last step', () => {
+  it('stalled: negotiations quiet for over a year on 14 September 2021, longest first, with their latest firm step', () => {
     const rows = stalled(entries, 12, '2021-09-14');
     const morocco = rows.find((row) => row.id === 'eu-morocco-readmission');
-    expect(morocco).toMatchObject({ status: 'negotiating', lastStep: { step: 'round_held', occurredOn: '2015-01' } });
+    expect(morocco).toMatchObject({ status: 'negotiating', latestFirm: { step: 'round_held', occurredOn: '2015-01' } });
     expect(rows.some((row) => row.id === 'eu-nigeria-readmission')).toBe(false);
     expect(rows.map((row) => row.idleMonths)).toEqual([...rows.map((row) => row.idleMonths)].sort((a, b) => b - a));
     expect(stalled(entries, 12, '2016-01-01').some((row) => row.id === 'eu-morocco-readmission')).toBe(false);
