@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { LedgerMetrics, ObserveRequest } from '../../application/metrics.js';
-import { problemFor } from '../errors.js';
+import { problemFor } from '../problem.js';
 
 /** The route label of requests no route matched: their URLs are whatever callers sent, never a label. */
 const UNMATCHED = 'unmatched';
