@@ -62,22 +62,30 @@ interface Pending {
  * through them. Partial dates give a partial order: a step goes only once no other is certainly
  * earlier. Among the steps that may come next, the lifecycle's rank decides, then the round
  * number, then the first day, then the recording order; a step the machine refuses there gives
- * way to the next one it accepts (a round after a relaunch of the same year). A step no order
- * can place is an anomaly: `decide` refuses whatever would make one.
+ * way to the next one it accepts (a round after a relaunch of the same year), and when that
+ * strands a later step the other orders the dates allow are searched. A step no order can place
+ * is an anomaly: `decide` refuses whatever would make one.
  */
 export function foldTimeline(registration: AgreementRegisteredData, steps: readonly RecordedStep[]): Timeline {
-  let machine = registeredPosition(registration);
+  const start = registeredPosition(registration);
   const pending: Pending[] = [];
   steps.forEach((step, index) => {
     if (movesLifecycle(step)) pending.push(pendingOf(step, index));
   });
+  const greedy = placeInTurn(start, [...pending]);
+  if (greedy.anomalies.length === 0) return greedy;
+  // A first choice can strand a later step (a stall on 2 January, a suspension "in 2000"): try the other orders the dates allow.
+  return searchOrder(start, pending) ?? greedy;
+}
+
+/** Each step in turn, the first the machine accepts among those that may come next. */
+function placeInTurn(start: MachinePosition, pending: Pending[]): Timeline {
+  let machine = start;
   const order: RecordedStep[] = [];
   const before: MachinePosition[] = [];
   const anomalies: Anomaly[] = [];
   while (pending.length > 0) {
-    let earliestEnd = pending[0]!.date.end;
-    for (const candidate of pending) if (candidate.date.end < earliestEnd) earliestEnd = candidate.date.end;
-    const candidates = pending.filter((candidate) => candidate.date.start <= earliestEnd).sort(byKey);
+    const candidates = mayComeNext(pending);
     let chosen = candidates.find((candidate) => advance(machine, eventOf(candidate.step)) !== undefined);
     before.push(machine);
     if (chosen) machine = advance(machine, eventOf(chosen.step))!;
@@ -89,6 +97,52 @@ export function foldTimeline(registration: AgreementRegisteredData, steps: reado
     order.push(chosen.step);
   }
   return { machine, anomalies, frontier: frontierOf(order), order, before };
+}
+
+/** The steps no other is certainly earlier than, in the order the world's timeline prefers them. */
+function mayComeNext(pending: readonly Pending[]): Pending[] {
+  let earliestEnd = pending[0]!.date.end;
+  for (const candidate of pending) if (candidate.date.end < earliestEnd) earliestEnd = candidate.date.end;
+  return pending.filter((candidate) => candidate.date.start <= earliestEnd).sort(byKey);
+}
+
+/**
+ * Places a search may try before the timeline is taken as impossible: the first path again, and
+ * some choices undone near where it failed. Steps that could go in either order (many rounds of
+ * one year) would otherwise make an impossible timeline cost a search of all their orders.
+ */
+const searchBudget = (steps: number) => 2 * steps + 100;
+
+/**
+ * The first complete order in the timeline's preference that the dates allow and the machine
+ * accepts (depth first, dead ends remembered), or undefined when there is none within the budget.
+ */
+function searchOrder(start: MachinePosition, all: readonly Pending[]): Timeline | undefined {
+  const order: RecordedStep[] = [];
+  const before: MachinePosition[] = [];
+  const dead = new Set<string>();
+  let budget = searchBudget(all.length);
+  const visit = (machine: MachinePosition, pending: readonly Pending[]): MachinePosition | undefined => {
+    if (pending.length === 0) return machine;
+    const { binding, lastRound, partialEntryIntoForce, resumeTo } = machine.context;
+    const key = `${machine.value}|${binding}|${lastRound}|${partialEntryIntoForce}|${resumeTo}|${pending.map((step) => step.index).join(',')}`;
+    if (dead.has(key) || budget-- <= 0) return undefined;
+    for (const candidate of mayComeNext(pending)) {
+      if (budget <= 0) return undefined;
+      const after = advance(machine, eventOf(candidate.step));
+      if (!after) continue;
+      order.push(candidate.step);
+      before.push(machine);
+      const end = visit(after, pending.filter((step) => step !== candidate));
+      if (end) return end;
+      order.pop();
+      before.pop();
+    }
+    dead.add(key);
+    return undefined;
+  };
+  const machine = visit(start, all);
+  return machine ? { machine, anomalies: [], frontier: frontierOf(order), order, before } : undefined;
 }
 
 /**
@@ -106,7 +160,8 @@ export function extendTimeline(timeline: TimelineEnd, step: RecordedStep): Timel
   if (frontier && (start < frontier.maxStart || keyIsAfter(frontier, rank, round, start))) return undefined;
   const machine = advance(timeline.machine, eventOf(step));
   const frontierAfter: Frontier = { maxStart: start, rank, round, start };
-  if (!machine) return { machine: timeline.machine, anomalies: [{ eventId: step.eventId, type: step.type, state: timeline.machine.value }], frontier: frontierAfter };
+  // Refused at the end, the step may still fit earlier: the whole timeline decides.
+  if (!machine) return undefined;
   return { machine, anomalies: timeline.anomalies, frontier: frontierAfter };
 }
 
