@@ -25,7 +25,7 @@ export interface AgreementSummary {
   latestFirm: DatedStep | null;
   /** The first firm step of each name in the world's order: milestones and durations. */
   firstFirm: Partial<Record<StepName, DatedStep>>;
-  /** Tentative steps that no firm step of the same kind recorded after them has fulfilled, by first possible day. */
+  /** Tentative steps no firm step fulfils (one of the same kind, not certainly earlier), by first possible day. */
   planned: DatedStep[];
 }
 
@@ -55,25 +55,38 @@ function addFirmInOrder(summary: AgreementSummary, firm: DatedStep): AgreementSu
   };
 }
 
-/** The planned steps after one more recorded step: a firm one fulfils those of its kind, a tentative one joins them. */
-function plannedAfter(planned: DatedStep[], step: DatedStep): DatedStep[] {
-  if (!step.tentative) return planned.some((p) => kindOf(p) === kindOf(step)) ? planned.filter((p) => kindOf(p) !== kindOf(step)) : planned;
-  const start = partialDate(step.occurredOn).start;
+/**
+ * A firm step fulfils a plan of its kind unless it is certainly earlier (an earlier meeting of the
+ * same committee is not the next one). Plans slip, so a later one fulfils it. Which was recorded
+ * first plays no part: the order facts are learned in never changes what is planned.
+ */
+function fulfils(firm: DatedStep, plan: DatedStep): boolean {
+  return kindOf(firm) === kindOf(plan) && partialDate(firm.occurredOn).end >= partialDate(plan.occurredOn).start;
+}
+
+/** A plan placed among the others by first possible day, after those of the same day. */
+function withPlan(planned: DatedStep[], plan: DatedStep): DatedStep[] {
+  const start = partialDate(plan.occurredOn).start;
   const at = planned.findIndex((p) => partialDate(p.occurredOn).start > start);
-  return at < 0 ? [...planned, step] : [...planned.slice(0, at), step, ...planned.slice(at)];
+  return at < 0 ? [...planned, plan] : [...planned.slice(0, at), plan, ...planned.slice(at)];
+}
+
+/** Whether a firm step already folded may fulfil this plan: one may end on or after the plan's first day. */
+export function mayBeFulfilled(summary: AgreementSummary, plan: RecordedStep): boolean {
+  const latest = summary.latestFirm;
+  return latest !== null && partialDate(latest.occurredOn).end >= partialDate(plan.data.occurredOn).start;
 }
 
 /**
- * The summary after a step recorded last that also goes last in the world's order (see
- * `extendTimeline`): the same as summarising every step again.
+ * The summary after a step recorded last that goes last in the world's order, or a plan no
+ * folded firm step may fulfil (see `extendTimeline`): the same as summarising every step again.
  */
 export function addStep(summary: AgreementSummary, step: RecordedStep): AgreementSummary {
   if (step.withdrawn) return summary;
   const dated = datedStep(step);
-  const planned = plannedAfter(summary.planned, dated);
-  if (dated.tentative) return { ...summary, planned };
+  if (dated.tentative) return { ...summary, planned: withPlan(summary.planned, dated) };
   const after = addFirmInOrder(summary, dated);
-  after.planned = planned;
+  after.planned = summary.planned.some((plan) => fulfils(dated, plan)) ? summary.planned.filter((plan) => !fulfils(dated, plan)) : summary.planned;
   return after;
 }
 
@@ -81,8 +94,11 @@ export function addStep(summary: AgreementSummary, step: RecordedStep): Agreemen
 export function summarize(recorded: readonly RecordedStep[], order: readonly RecordedStep[]): AgreementSummary {
   let summary = emptySummary;
   for (const step of order) summary = addFirmInOrder(summary, datedStep(step));
+  const firm: DatedStep[] = [];
+  const plans: DatedStep[] = [];
+  for (const step of recorded) if (!step.withdrawn) (step.data.tentative ? plans : firm).push(datedStep(step));
   let planned: DatedStep[] = [];
-  for (const step of recorded) if (!step.withdrawn) planned = plannedAfter(planned, datedStep(step));
+  for (const plan of plans) if (!firm.some((done) => fulfils(done, plan))) planned = withPlan(planned, plan);
   return { ...summary, planned };
 }
 

@@ -3,6 +3,7 @@ import type { AgreementRegisteredData } from './events.js';
 import { advance, initialPosition, type LifecycleState, type MachineEvent, type MachinePosition } from './machine.js';
 import type { RecordedStep } from './state.js';
 import { STEPS } from './steps.js';
+import { mayBeFulfilled, type AgreementSummary } from './summary.js';
 
 /** A stored step the lifecycle cannot place anywhere in the world's order (an old history meeting a changed rule). */
 export interface Anomaly {
@@ -150,8 +151,9 @@ function searchOrder(start: MachinePosition, all: readonly Pending[]): Timeline 
  * looking at the others again; undefined when the step may belong earlier (fold the whole
  * timeline then). Its answer is the one `foldTimeline` gives over all the steps.
  */
-export function extendTimeline(timeline: TimelineEnd, step: RecordedStep): TimelineEnd | undefined {
-  if (!movesLifecycle(step)) return timeline;
+export function extendTimeline(timeline: TimelineEnd & { summary: AgreementSummary }, step: RecordedStep): TimelineEnd | undefined {
+  // A plan that a firm step folded already may fulfil needs every step of its kind: fold them all.
+  if (!movesLifecycle(step)) return step.data.tentative && mayBeFulfilled(timeline.summary, step) ? undefined : timeline;
   if (timeline.anomalies.length > 0) return undefined;
   const start = partialDate(step.data.occurredOn).start;
   const rank = STEPS[step.step].rank ?? 0;

@@ -23,7 +23,7 @@ export const StepRefView = z
   .meta({ id: 'StepRef' });
 
 export const PlannedStepView = StepRefView.extend({
-  overdue: z.boolean().describe('its last possible day has passed and no firm step of its kind was recorded after it'),
+  overdue: z.boolean().describe('its last possible day has passed and no firm step of its kind fulfils it (one not certainly earlier)'),
 }).meta({ id: 'PlannedStep' });
 
 const LAST_STEP = 'the last firm step in the world\'s order (by when steps happened, not when they were recorded); tentative steps are under planned';

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { given, record, registered, step } from './given-when-then.js';
+
+const committee = 'Joint Readmission Committee';
+const held = (occurredOn: string) => ({ occurredOn, body: committee, meetingStatus: 'held' as const });
+const planned = (occurredOn: string) => ({ occurredOn, body: committee, meetingStatus: 'planned' as const, tentative: true });
+
+describe('what is planned does not depend on the order the facts were learned in', () => {
+  it('keeps the next committee meeting planned when an earlier meeting of the committee is learned after the plan', () => {
+    const learnedLate = given(registered(), step('entered_into_force', { occurredOn: '2015-10-01' }), step('meeting_held', planned('2027-05')))
+      .when(record('meeting_held', held('2019-05-14')))
+      .then(step('meeting_held', held('2019-05-14')));
+    const learnedFirst = given(registered(), step('entered_into_force', { occurredOn: '2015-10-01' }), step('meeting_held', held('2019-05-14')))
+      .when(record('meeting_held', planned('2027-05')))
+      .then(step('meeting_held', planned('2027-05')));
+    expect(learnedLate.state.summary.planned).toMatchObject([{ step: 'meeting_held', occurredOn: '2027-05', body: committee }]);
+    const withoutIds = (plans: typeof learnedLate.state.summary.planned) => plans.map(({ eventId: _id, ...plan }) => plan);
+    expect(withoutIds(learnedFirst.state.summary.planned)).toEqual(withoutIds(learnedLate.state.summary.planned));
+    expect(learnedLate.rehydrated().summary).toEqual(learnedLate.state.summary);
+  });
+
+  it('counts a plan that slipped as fulfilled by the step that came later', () => {
+    const slipped = given(registered(), step('signed', { occurredOn: '2021-03-18' }), step('entered_into_force', { occurredOn: '2021-autumn', tentative: true }))
+      .when(record('entered_into_force', { occurredOn: '2022-02-01' }))
+      .then(step('entered_into_force', { occurredOn: '2022-02-01' }));
+    expect(slipped.state.summary.planned).toEqual([]);
+    expect(slipped.lifecycle()).toBe('in_force');
+  });
+});
