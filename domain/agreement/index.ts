@@ -1,5 +1,6 @@
 export * from './commands.js';
 export * from './decide.js';
+export * from './decode.js';
 export * from './events.js';
 export * from './kinds.js';
 export { advance, agreementMachine, LIFECYCLE_STATES, snapshotOf, type LifecycleState, type MachineEvent, type MachinePosition } from './machine.js';
