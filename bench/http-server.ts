@@ -18,8 +18,8 @@ import { CommandHandler } from '../src/application/handle-command.js';
 import { Projector } from '../src/application/projector.js';
 import { registerModel } from '../projections/register/projection.js';
 import { SqliteDocumentStore } from '../src/read-models/sqlite-document-store.js';
-import { configureConnection, migrate, type Synchronous } from '../src/event-store/sqlite-schema.js';
-import { SqliteEventStore } from '../src/event-store/sqlite.js';
+import { configureConnection, migrate, type Synchronous } from '../src/event-store/sqlite/schema.js';
+import { SqliteEventStore } from '../src/event-store/sqlite/store.js';
 import { TokenBook } from '../src/http/tokens.js';
 
 export const BENCH_TOKEN = 'bench-officer-secret-0000000';

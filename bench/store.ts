@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { SqliteEventStore } from '../src/event-store/sqlite.js';
-import { configureConnection, migrate, type Synchronous } from '../src/event-store/sqlite-schema.js';
+import { SqliteEventStore } from '../src/event-store/sqlite/store.js';
+import { configureConnection, migrate, type Synchronous } from '../src/event-store/sqlite/schema.js';
 import { isMain, paired, printTable, rate, type Figure } from './harness.js';
 
 /**

@@ -1,4 +1,4 @@
-import { SqliteEventStore } from '../../src/event-store/sqlite.js';
+import { SqliteEventStore } from '../../src/event-store/sqlite/store.js';
 import type { BenchEvent } from './events.js';
 import type { EmmettSqlite } from './emmett.js';
 

@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { EventStoreError } from '../event-store/errors.js';
 import { openEventStore } from '../event-store/open.js';
 import { reportsDamage } from '../event-store/reading.js';
-import { isCorruption } from '../event-store/sqlite-reading.js';
+import { isCorruption } from '../event-store/sqlite/reading.js';
 
 /**
  * `npm run verify`: recomputes the hash chain of the whole log, streaming, with progress. Exits 0

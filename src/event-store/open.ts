@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
-import { MemoryEventStore } from './memory.js';
+import { MemoryEventStore } from './memory/store.js';
 import type { EventStore } from './port.js';
-import { SqliteEventStore } from './sqlite.js';
+import { SqliteEventStore } from './sqlite/store.js';
 
 /**
  * Picks the adapter the configuration names. EventStoreDB is loaded only when chosen, so the
@@ -15,7 +15,7 @@ export async function openEventStore(config: Config): Promise<EventStore> {
     case 'memory':
       return new MemoryEventStore();
     case 'esdb': {
-      const { connectEsdbEventStore } = await import('./esdb.js');
+      const { connectEsdbEventStore } = await import('./esdb/client.js');
       // loadConfig refuses EVENT_STORE=esdb without it.
       return connectEsdbEventStore(config.ESDB_CONNECTION_STRING!);
     }

@@ -29,7 +29,7 @@ export function readsFromStart(options: ReadStreamOptions): boolean {
 /**
  * A stream read from its first event, refused (IntegrityError) at the first event that does not
  * continue its hash chain, before that event is handed out. For adapters that hold events as
- * values; SQLite checks the text it stores as it reads (sqlite-reader.ts).
+ * values; SQLite checks the text it stores as it reads (sqlite/reader.ts).
  */
 export async function* chainChecked(events: AsyncIterable<StoredEvent> | Iterable<StoredEvent>): AsyncGenerator<StoredEvent> {
   let head: ChainHead | undefined;

@@ -12,9 +12,9 @@ import { CommandHandler } from '../../src/application/handle-command.js';
 import { importDataset } from '../../src/application/import-agreements.js';
 import { Projector } from '../../src/application/projector.js';
 import { QueryBudget, ServerBusyError, Slices } from '../../src/application/query-budget.js';
-import { MemoryEventStore } from '../../src/event-store/memory.js';
+import { MemoryEventStore } from '../../src/event-store/memory/store.js';
 import type { EventStore, ReadAllOptions, StoredEvent } from '../../src/event-store/port.js';
-import { SqliteEventStore } from '../../src/event-store/sqlite.js';
+import { SqliteEventStore } from '../../src/event-store/sqlite/store.js';
 import { MemoryDocumentStore } from '../../src/read-models/document-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledger-as-of-'));

@@ -6,7 +6,7 @@ import { lifecycleState, type AgreementCommand } from '../../domain/agreement/in
 import { DomainError } from '../../domain/shared/errors.js';
 import { CommandHandler, streamFor } from '../../src/application/handle-command.js';
 import { VersionConflictError } from '../../src/event-store/errors.js';
-import { SqliteEventStore } from '../../src/event-store/sqlite.js';
+import { SqliteEventStore } from '../../src/event-store/sqlite/store.js';
 
 const register: AgreementCommand = {
   type: 'RegisterAgreement',

@@ -13,7 +13,7 @@ import { Projector } from '../../src/application/projector.js';
 import { verifyEvents } from '../../src/application/verify.js';
 import { ImportRefusedError } from '../../src/event-store/errors.js';
 import type { EventStore, StoredEvent } from '../../src/event-store/port.js';
-import { SqliteEventStore } from '../../src/event-store/sqlite.js';
+import { SqliteEventStore } from '../../src/event-store/sqlite/store.js';
 import { SqliteDocumentStore } from '../../src/read-models/sqlite-document-store.js';
 
 const logger = pino({ level: 'silent' });

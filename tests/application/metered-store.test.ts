@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MeteredEventStore } from '../../src/application/metered-store.js';
 import { LedgerMetrics } from '../../src/application/metrics.js';
-import { MemoryEventStore } from '../../src/event-store/memory.js';
-import { SqliteEventStore } from '../../src/event-store/sqlite.js';
+import { MemoryEventStore } from '../../src/event-store/memory/store.js';
+import { SqliteEventStore } from '../../src/event-store/sqlite/store.js';
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { registerModel } from '../../projections/register/projection.js';
 import { Projector } from '../../src/application/projector.js';
-import { MemoryEventStore } from '../../src/event-store/memory.js';
+import { MemoryEventStore } from '../../src/event-store/memory/store.js';
 import type { EventStore, Subscription } from '../../src/event-store/port.js';
 import { MemoryDocumentStore } from '../../src/read-models/document-store.js';
 

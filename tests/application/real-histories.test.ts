@@ -6,7 +6,7 @@ import { lifecycleState, type AgreementState } from '../../domain/agreement/inde
 import { demoDatasetPath } from '../../src/application/demo-data.js';
 import { CommandHandler } from '../../src/application/handle-command.js';
 import { importDataset, type ImportReport } from '../../src/application/import-agreements.js';
-import { SqliteEventStore } from '../../src/event-store/sqlite.js';
+import { SqliteEventStore } from '../../src/event-store/sqlite/store.js';
 
 /** The shipped demo data, read from seed 004, imported through the command path into a real store. */
 describe('real histories from the demo dataset', () => {

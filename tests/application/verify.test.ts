@@ -20,7 +20,7 @@ vi.mock('node:crypto', async (original) => {
 const { verifyEvents, verifyStream } = await import('../../src/application/verify.js');
 const { eventHash, GENESIS_HASH } = await import('../../src/event-store/hash-chain.js');
 type Scanned = import('../../src/event-store/port.js').StoredEvent | import('../../src/event-store/reading.js').DamagedEvent;
-const { SqliteEventStore } = await import('../../src/event-store/sqlite.js');
+const { SqliteEventStore } = await import('../../src/event-store/sqlite/store.js');
 
 describe("an agreement's integrity check", () => {
   let dir: string;

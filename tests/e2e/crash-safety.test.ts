@@ -14,7 +14,7 @@ import { Projector } from '../../src/application/projector.js';
 import { verifyEvents } from '../../src/application/verify.js';
 import { registerRow } from '../../src/http/views.js';
 import type { StoredEvent } from '../../src/event-store/port.js';
-import { SqliteEventStore } from '../../src/event-store/sqlite.js';
+import { SqliteEventStore } from '../../src/event-store/sqlite/store.js';
 import { SqliteDocumentStore } from '../../src/read-models/sqlite-document-store.js';
 import { commandIdOf, OFFICER, Writer } from './crash-writer.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyEvents } from '../../src/application/verify.js';
-import { SqliteEventStore } from '../../src/event-store/sqlite.js';
+import { SqliteEventStore } from '../../src/event-store/sqlite/store.js';
 import { writeExport } from './fixtures/export-file.js';
 
 const root = join(import.meta.dirname, '../..');

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fillLog } from '../../bench/rebuild.js';
 import { registerModel } from '../../projections/register/projection.js';
 import { Projector } from '../../src/application/projector.js';
-import { SqliteEventStore } from '../../src/event-store/sqlite.js';
+import { SqliteEventStore } from '../../src/event-store/sqlite/store.js';
 import { SqliteDocumentStore } from '../../src/read-models/sqlite-document-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledger-crash-loop-'));

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { registerModel } from '../../projections/register/projection.js';
 import { CommandHandler } from '../../src/application/handle-command.js';
 import { Projector } from '../../src/application/projector.js';
-import { SqliteEventStore } from '../../src/event-store/sqlite.js';
+import { SqliteEventStore } from '../../src/event-store/sqlite/store.js';
 import { SqliteDocumentStore } from '../../src/read-models/sqlite-document-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledger-projection-crash-'));

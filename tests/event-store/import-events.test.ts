@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ImportRefusedError } from '../../src/event-store/errors.js';
-import { MemoryEventStore } from '../../src/event-store/memory.js';
+import { MemoryEventStore } from '../../src/event-store/memory/store.js';
 import type { EventStore, StoredEvent } from '../../src/event-store/port.js';
-import { SqliteEventStore } from '../../src/event-store/sqlite.js';
+import { SqliteEventStore } from '../../src/event-store/sqlite/store.js';
 
 async function collect(iterable: AsyncIterable<StoredEvent>): Promise<StoredEvent[]> {
   const events: StoredEvent[] = [];

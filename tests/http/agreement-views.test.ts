@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CommandHandler } from '../../src/application/handle-command.js';
-import { SqliteEventStore } from '../../src/event-store/sqlite.js';
+import { SqliteEventStore } from '../../src/event-store/sqlite/store.js';
 import { AgreementViews } from '../../src/http/agreement-views.js';
 import { startApp } from './fixture.js';
 

@@ -6,7 +6,7 @@ import { registerModel } from '../../projections/register/projection.js';
 import { buildApp } from '../../src/app.js';
 import { CommandHandler } from '../../src/application/handle-command.js';
 import { Projector } from '../../src/application/projector.js';
-import { MemoryEventStore } from '../../src/event-store/memory.js';
+import { MemoryEventStore } from '../../src/event-store/memory/store.js';
 import { loggerOptions } from '../../src/http/log-redaction.js';
 import { TokenBook } from '../../src/http/tokens.js';
 import { MemoryDocumentStore } from '../../src/read-models/document-store.js';

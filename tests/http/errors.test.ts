@@ -6,7 +6,7 @@ import { CommandHandler } from '../../src/application/handle-command.js';
 import { Projector } from '../../src/application/projector.js';
 import { registerModel } from '../../projections/register/projection.js';
 import { MemoryDocumentStore } from '../../src/read-models/document-store.js';
-import { MemoryEventStore } from '../../src/event-store/memory.js';
+import { MemoryEventStore } from '../../src/event-store/memory/store.js';
 import { TokenBook } from '../../src/http/tokens.js';
 
 describe('an unexpected failure', () => {

@@ -8,7 +8,7 @@ import { CommandHandler } from '../../src/application/handle-command.js';
 import { Projector } from '../../src/application/projector.js';
 import { registerModel } from '../../projections/register/projection.js';
 import { MemoryDocumentStore } from '../../src/read-models/document-store.js';
-import { SqliteEventStore } from '../../src/event-store/sqlite.js';
+import { SqliteEventStore } from '../../src/event-store/sqlite/store.js';
 import { TokenBook } from '../../src/http/tokens.js';
 
 async function appOn(store: SqliteEventStore) {

@@ -7,7 +7,7 @@ import { buildApp } from '../../src/app.js';
 import { CommandHandler } from '../../src/application/handle-command.js';
 import { Projector } from '../../src/application/projector.js';
 import type { EventStore } from '../../src/event-store/port.js';
-import { SqliteEventStore } from '../../src/event-store/sqlite.js';
+import { SqliteEventStore } from '../../src/event-store/sqlite/store.js';
 import { TokenBook } from '../../src/http/tokens.js';
 import { SqliteDocumentStore } from '../../src/read-models/sqlite-document-store.js';
 import { TOKENS } from './fixture.js';

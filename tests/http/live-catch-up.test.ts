@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgreementState } from '../../domain/agreement/index.js';
-import { MemoryEventStore } from '../../src/event-store/memory.js';
+import { MemoryEventStore } from '../../src/event-store/memory/store.js';
 import { LiveFanout } from '../../src/http/live-fanout.js';
 import { LiveSubscriber } from '../../src/http/live-subscriber.js';
 import { TOKENS } from './fixture.js';

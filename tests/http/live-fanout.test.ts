@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EventStore } from '../../src/event-store/port.js';
-import { MemoryEventStore } from '../../src/event-store/memory.js';
+import { MemoryEventStore } from '../../src/event-store/memory/store.js';
 import { LiveFanout } from '../../src/http/live-fanout.js';
 import { LiveSubscriber, MAX_BEHIND_BYTES, STALL_CUT_MS } from '../../src/http/live-subscriber.js';
 import { TOKENS } from './fixture.js';

@@ -9,7 +9,7 @@ import { CommandHandler } from '../../src/application/handle-command.js';
 import { MeteredEventStore } from '../../src/application/metered-store.js';
 import { LedgerMetrics } from '../../src/application/metrics.js';
 import { Projector } from '../../src/application/projector.js';
-import { SqliteEventStore } from '../../src/event-store/sqlite.js';
+import { SqliteEventStore } from '../../src/event-store/sqlite/store.js';
 import { TokenBook } from '../../src/http/tokens.js';
 import { SqliteDocumentStore } from '../../src/read-models/sqlite-document-store.js';
 

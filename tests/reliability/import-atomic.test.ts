@@ -5,9 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { importLog } from '../../src/application/log-transfer.js';
 import { verifyEvents } from '../../src/application/verify.js';
 import { ImportRefusedError } from '../../src/event-store/errors.js';
-import { MemoryEventStore } from '../../src/event-store/memory.js';
+import { MemoryEventStore } from '../../src/event-store/memory/store.js';
 import type { EventStore } from '../../src/event-store/port.js';
-import { SqliteEventStore } from '../../src/event-store/sqlite.js';
+import { SqliteEventStore } from '../../src/event-store/sqlite/store.js';
 import { writeExport } from '../e2e/fixtures/export-file.js';
 
 const work = mkdtempSync(join(tmpdir(), 'ledger-import-atomic-'));

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Projector } from '../../application/projector.js';
 import type { EventStore, StoreHealth } from '../../event-store/port.js';
 
-/** How the SQLite store words a failing write (src/event-store/sqlite.ts). */
+/** How the SQLite store words a failing write (src/event-store/sqlite/store.ts). */
 const WRITES_FAILING = 'writes are failing';
 
 /**

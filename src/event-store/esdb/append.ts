@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { planAppend, type AppendView } from './append-plan.js';
-import { InvalidAppendError, StoreUnavailableError, VersionConflictError } from './errors.js';
-import { assertNoReservedKey, unwrapEvent, wrapMetadata } from './esdb-envelope.js';
-import { backoff, pause, withRetry, type RetryHooks } from './esdb-retry.js';
-import { AppendTooLargeWireError, TransientWireError, type EsdbWire, type WireProposedEvent } from './esdb-wire.js';
-import { chainedHash, GENESIS_HASH } from './hash-chain.js';
-import type { AppendResult, ExpectedRevision, JsonObject, StoredEvent } from './port.js';
-import { PAGE_SIZE } from './reading.js';
-import type { PreparedEvent } from './validation.js';
+import { planAppend, type AppendView } from '../append-plan.js';
+import { InvalidAppendError, StoreUnavailableError, VersionConflictError } from '../errors.js';
+import { assertNoReservedKey, unwrapEvent, wrapMetadata } from './envelope.js';
+import { backoff, pause, withRetry, type RetryHooks } from './retry.js';
+import { AppendTooLargeWireError, TransientWireError, type EsdbWire, type WireProposedEvent } from './wire.js';
+import { chainedHash, GENESIS_HASH } from '../hash-chain.js';
+import type { AppendResult, ExpectedRevision, JsonObject, StoredEvent } from '../port.js';
+import { PAGE_SIZE } from '../reading.js';
+import type { PreparedEvent } from '../validation.js';
 
 /** Writers in other processes racing on one stream: each lost race costs a re-read and a retry. */
 const MAX_RACES = 200;

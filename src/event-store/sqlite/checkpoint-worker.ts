@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
-/** The checkpointer's thread (see sqlite-checkpointer.ts): PASSIVE checkpoints on a connection of its own. */
+/** The checkpointer's thread (see checkpointer.ts): PASSIVE checkpoints on a connection of its own. */
 
 export interface CheckpointWorkerData {
   file: string;
@@ -22,7 +22,7 @@ export type CheckpointReply = { ok: true; result: CheckpointResult | undefined }
 /** The writer keeps appending meanwhile: rounds until the whole WAL is copied, at most this many. */
 const MAX_ROUNDS = 20;
 
-if (!parentPort) throw new Error('sqlite-checkpoint-worker runs only as a worker thread');
+if (!parentPort) throw new Error('the checkpoint worker runs only as a worker thread');
 const port = parentPort;
 const { file, closed: closedBuffer } = workerData as CheckpointWorkerData;
 const db = new Database(file);

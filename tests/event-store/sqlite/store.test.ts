@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { EventStore } from '../../src/event-store/port.js';
-import { SqliteEventStore } from '../../src/event-store/sqlite.js';
-import { eventStoreContract } from './contract.js';
+import type { EventStore } from '../../../src/event-store/port.js';
+import { SqliteEventStore } from '../../../src/event-store/sqlite/store.js';
+import { eventStoreContract } from '../contract.js';
 
 eventStoreContract('sqlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-store-'));

@@ -1,21 +1,21 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { EventStoreError, StoreClosedError, StoreCorruptError, StoreUnavailableError } from './errors.js';
+import { EventStoreError, StoreClosedError, StoreCorruptError, StoreUnavailableError } from '../errors.js';
 import type {
   AppendResult, EventStore, EventToAppend, ExpectedRevision, ImportedEvent, ImportResult, ReadAllOptions, ReadStreamOptions, StoreHealth,
   ReadModelEvent, StoredEvent, StreamRevision, SubscribeOptions, Subscription,
-} from './port.js';
-import type { AtomicImporter } from './import-plan.js';
-import { CatchUpSubscription, CommitSignal, readAllInPages, type DamagedEvent, type DamageReportingScan } from './reading.js';
-import { revisionOf, SqliteAppender } from './sqlite-append.js';
-import { Checkpointer } from './sqlite-checkpointer.js';
-import { importInOneTransaction } from './sqlite-import.js';
-import { CHECKPOINT_EVERY_FRAMES, CHECKPOINT_IDLE_MS, CHECKPOINT_INTERVAL_MS, estimatedFrames, TOP_UP_AFTER_WAL_FRAMES } from './sqlite-pacing.js';
-import { SqliteReader } from './sqlite-reader.js';
-import { isCorruption } from './sqlite-reading.js';
-import { configureConnection, migrate, prepareStatements, type Statements, type Synchronous } from './sqlite-schema.js';
-import { prepareEvents, validateExpectedRevision, validateStreamName, type PreparedEvent } from './validation.js';
+} from '../port.js';
+import type { AtomicImporter } from '../import-plan.js';
+import { CatchUpSubscription, CommitSignal, readAllInPages, type DamagedEvent, type DamageReportingScan } from '../reading.js';
+import { revisionOf, SqliteAppender } from './append.js';
+import { Checkpointer } from './checkpointer.js';
+import { importInOneTransaction } from './import.js';
+import { CHECKPOINT_EVERY_FRAMES, CHECKPOINT_IDLE_MS, CHECKPOINT_INTERVAL_MS, estimatedFrames, TOP_UP_AFTER_WAL_FRAMES } from './pacing.js';
+import { SqliteReader } from './reader.js';
+import { isCorruption } from './reading.js';
+import { configureConnection, migrate, prepareStatements, type Statements, type Synchronous } from './schema.js';
+import { prepareEvents, validateExpectedRevision, validateStreamName, type PreparedEvent } from '../validation.js';
 
 export interface SqliteStoreOptions {
   /** FULL (default): an acknowledged append survives power loss. NORMAL: survives a process crash only. */
@@ -199,7 +199,7 @@ export class SqliteEventStore implements EventStore, AtomicImporter, DamageRepor
     return { imported: written.imported, skipped: written.skipped };
   }
 
-  /** Checked against the hash chain when read from revision 0 forwards (see sqlite-reader.ts). */
+  /** Checked against the hash chain when read from revision 0 forwards (see reader.ts). */
   async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncGenerator<StoredEvent> {
     this.assertOpen();
     validateStreamName(stream);

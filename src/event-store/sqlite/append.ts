@@ -1,10 +1,10 @@
-import { planAppend, type AppendView } from './append-plan.js';
-import { DuplicateEventIdError } from './errors.js';
-import { chainedHash, GENESIS_HASH } from './hash-chain.js';
-import type { AppendResult, ExpectedRevision, StoredEvent, StreamRevision } from './port.js';
-import { BoundedMap } from '../util/bounded-map.js';
-import { rowToEvent, type EventRow, type Statements } from './sqlite-schema.js';
-import type { PreparedEvent } from './validation.js';
+import { planAppend, type AppendView } from '../append-plan.js';
+import { DuplicateEventIdError } from '../errors.js';
+import { chainedHash, GENESIS_HASH } from '../hash-chain.js';
+import type { AppendResult, ExpectedRevision, StoredEvent, StreamRevision } from '../port.js';
+import { BoundedMap } from '../../util/bounded-map.js';
+import { rowToEvent, type EventRow, type Statements } from './schema.js';
+import type { PreparedEvent } from '../validation.js';
 
 export function revisionOf(stmt: Statements, stream: string): StreamRevision {
   const revision = stmt.revision.get(stream) as number | null;

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { StoredEvent } from '../../src/event-store/port.js';
-import { SqliteEventStore } from '../../src/event-store/sqlite.js';
+import type { StoredEvent } from '../../../src/event-store/port.js';
+import { SqliteEventStore } from '../../../src/event-store/sqlite/store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledger-durability-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

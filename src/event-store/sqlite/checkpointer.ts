@@ -1,12 +1,12 @@
 import type { Worker } from 'node:worker_threads';
-import { startWorker } from '../util/worker-module.js';
-import type { CheckpointReply, CheckpointRequest, CheckpointResult, CheckpointWorkerData } from './sqlite-checkpoint-worker.js';
+import { startWorker } from '../../util/worker-module.js';
+import type { CheckpointReply, CheckpointRequest, CheckpointResult, CheckpointWorkerData } from './checkpoint-worker.js';
 
 /**
  * Runs WAL checkpoints on a connection of its own in a worker thread. SQLite's automatic
  * checkpoint runs inside the committing writer and stalled it for tens of milliseconds at a
  * time here; a PASSIVE checkpoint from another connection copies pages while the writer goes on.
- * Frequent small rounds keep the WAL short, so the writer's top-up (see sqlite.ts) stays small.
+ * Frequent small rounds keep the WAL short, so the writer's top-up (see store.ts) stays small.
  */
 export class Checkpointer {
   private readonly worker: Worker;
@@ -37,7 +37,7 @@ export class Checkpointer {
     private readonly idleMs = 300,
   ) {
     const workerData: CheckpointWorkerData = { file, closed: this.closed };
-    this.worker = startWorker('sqlite-checkpoint-worker', import.meta.url, { workerData });
+    this.worker = startWorker('checkpoint-worker', import.meta.url, { workerData });
     this.worker.unref();
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.on('message', (message: CheckpointReply) => {

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
-import { StoreUnavailableError } from './errors.js';
-import { eventHash, GENESIS_HASH } from './hash-chain.js';
-import type { ReadModelEvent, StoredEvent } from './port.js';
+import { StoreUnavailableError } from '../errors.js';
+import { eventHash, GENESIS_HASH } from '../hash-chain.js';
+import type { ReadModelEvent, StoredEvent } from '../port.js';
 
 /** Bump with a migration step below whenever the table shape changes. */
 const SCHEMA_VERSION = 2;
@@ -35,7 +35,7 @@ export function configureConnection(db: Database.Database, synchronous: Synchron
   if (mode !== 'wal') throw new StoreUnavailableError(`could not switch the database to WAL mode (got ${String(mode)})`);
   db.pragma(`synchronous = ${synchronous}`);
   db.pragma('busy_timeout = 5000');
-  // Checkpoints run in a worker thread (sqlite-checkpointer.ts), never on the write path.
+  // Checkpoints run in a worker thread (checkpointer.ts), never on the write path.
   db.pragma('wal_autocheckpoint = 0');
   db.pragma('journal_size_limit = 67108864');
 }

@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
-import { planImport, type ImportView } from './import-plan.js';
-import type { ImportedEvent } from './port.js';
-import { estimatedFrames } from './sqlite-pacing.js';
-import type { Statements } from './sqlite-schema.js';
+import { planImport, type ImportView } from '../import-plan.js';
+import type { ImportedEvent } from '../port.js';
+import { estimatedFrames } from './pacing.js';
+import type { Statements } from './schema.js';
 
 export interface ImportWritten {
   imported: number;

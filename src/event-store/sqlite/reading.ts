@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
-import { IntegrityError, StoreCorruptError } from './errors.js';
-import type { ReadModelEvent, StoredEvent } from './port.js';
-import { PAGE_SIZE, type DamagedEvent } from './reading.js';
-import { COLUMNS, leanRowToEvent, rowToEvent, type EventRow, type LeanRow } from './sqlite-schema.js';
+import { IntegrityError, StoreCorruptError } from '../errors.js';
+import type { ReadModelEvent, StoredEvent } from '../port.js';
+import { PAGE_SIZE, type DamagedEvent } from '../reading.js';
+import { COLUMNS, leanRowToEvent, rowToEvent, type EventRow, type LeanRow } from './schema.js';
 
 /** SQLite's answer when a page of the file does not hold what a page must. */
 export function isCorruption(error: unknown): boolean {

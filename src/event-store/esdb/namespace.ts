@@ -1,4 +1,4 @@
-import type { EsdbWire, WireEvent, WireSubscription } from './esdb-wire.js';
+import type { EsdbWire, WireEvent, WireSubscription } from './wire.js';
 
 /**
  * Lets several ledgers (or test runs) share one EventStoreDB: every stream of this ledger is stored

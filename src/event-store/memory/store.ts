@@ -1,13 +1,13 @@
-import { planAppend, type AppendView } from './append-plan.js';
-import { StoreClosedError, StoreUnavailableError } from './errors.js';
-import { chainedHash, GENESIS_HASH } from './hash-chain.js';
-import { planImport, type AtomicImporter, type ImportRow } from './import-plan.js';
+import { planAppend, type AppendView } from '../append-plan.js';
+import { StoreClosedError, StoreUnavailableError } from '../errors.js';
+import { chainedHash, GENESIS_HASH } from '../hash-chain.js';
+import { planImport, type AtomicImporter, type ImportRow } from '../import-plan.js';
 import type {
   AppendResult, EventStore, EventToAppend, ExpectedRevision, ImportedEvent, ImportResult, ReadAllOptions, ReadStreamOptions, StoreHealth,
   StoredEvent, StreamRevision, SubscribeOptions, Subscription,
-} from './port.js';
-import { CatchUpSubscription, chainChecked, CommitSignal, readAllInPages, readsFromStart } from './reading.js';
-import { prepareEvents, validateExpectedRevision, validateStreamName } from './validation.js';
+} from '../port.js';
+import { CatchUpSubscription, chainChecked, CommitSignal, readAllInPages, readsFromStart } from '../reading.js';
+import { prepareEvents, validateExpectedRevision, validateStreamName } from '../validation.js';
 
 /**
  * The in-memory adapter: same contract as the durable ones, for fast unit tests only.

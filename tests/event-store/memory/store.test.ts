@@ -1,6 +1,6 @@
-import { MemoryEventStore } from '../../src/event-store/memory.js';
-import type { StoredEvent } from '../../src/event-store/port.js';
-import { eventStoreContract } from './contract.js';
+import { MemoryEventStore } from '../../../src/event-store/memory/store.js';
+import type { StoredEvent } from '../../../src/event-store/port.js';
+import { eventStoreContract } from '../contract.js';
 
 /** The store's private arrays, for the tamper case only: the process's memory is this store's storage. */
 type Storage = { log: StoredEvent[]; streams: Map<string, StoredEvent[]> };

@@ -1,22 +1,22 @@
 /**
  * The one file that imports the EventStoreDB client (@eventstore/db-client 6.2.1). It turns the
- * client into an EsdbWire; everything else about the adapter is client-neutral (esdb-*.ts), so a
- * move to @kurrent/kurrentdb-client changes this file only.
+ * client into an EsdbWire; the rest of esdb/ is client-neutral, so a move to
+ * @kurrent/kurrentdb-client changes this file only.
  */
 import {
   BACKWARDS, END, ErrorType, EventStoreDBClient, FORWARDS, isCommandError, jsonEvent, MaxAppendSizeExceededError, NO_STREAM, START, streamNameFilter,
   WrongExpectedVersionError,
   type AllStreamResolvedEvent, type ResolvedEvent, type StreamingRead,
 } from '@eventstore/db-client';
-import { StoreUnavailableError } from './errors.js';
-import { namespacedWire } from './esdb-namespace.js';
-import { EsdbEventStore } from './esdb-store.js';
+import { StoreUnavailableError } from '../errors.js';
+import { namespacedWire } from './namespace.js';
+import { EsdbEventStore } from './store.js';
 import {
   AppendTooLargeWireError, TransientWireError, type EsdbWire, type WireAppendOutcome, type WireEvent, type WireProposedEvent, type WireSubscription,
-} from './esdb-wire.js';
-import { PAGE_SIZE } from './reading.js';
+} from './wire.js';
+import { PAGE_SIZE } from '../reading.js';
 
-export { EsdbEventStore } from './esdb-store.js';
+export { EsdbEventStore } from './store.js';
 
 export interface EsdbStoreOptions {
   /** Stores every stream as `streamNamespace + name`, so ledgers (or test runs) can share one database. */

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { verifyEvents } from '../../src/application/verify.js';
-import type { StoredEvent } from '../../src/event-store/port.js';
-import { SqliteEventStore } from '../../src/event-store/sqlite.js';
+import { verifyEvents } from '../../../src/application/verify.js';
+import type { StoredEvent } from '../../../src/event-store/port.js';
+import { SqliteEventStore } from '../../../src/event-store/sqlite/store.js';
 
 /** Someone with the file and a SQLite shell: each kind of tampering is caught at the event it touched. */
 describe('verification of the SQLite file after tampering', () => {
@@ -126,7 +126,7 @@ describe('a file written before the hash chain existed', () => {
 
 describe('a log hashed before version 2 (canonical JSON)', () => {
   it('still verifies, goes on with version 2 hashes, and an edit of an old event is caught at that event', async () => {
-    const { legacyEventHash, GENESIS_HASH } = await import('../../src/event-store/hash-chain.js');
+    const { legacyEventHash, GENESIS_HASH } = await import('../../../src/event-store/hash-chain.js');
     const dir = mkdtempSync(join(tmpdir(), 'ledger-legacy-'));
     const file = join(dir, 'ledger.sqlite');
     let store = new SqliteEventStore(file);
@@ -158,7 +158,7 @@ describe('a log hashed before version 2 (canonical JSON)', () => {
 
 describe('canonical JSON', () => {
   it('sorts keys at every level and leaves arrays in order', async () => {
-    const { canonicalJson } = await import('../../src/event-store/hash-chain.js');
+    const { canonicalJson } = await import('../../../src/event-store/hash-chain.js');
     expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}');
     expect(canonicalJson({ a: 1, b: 2 })).toBe(JSON.stringify({ a: 1, b: 2 }));
   });

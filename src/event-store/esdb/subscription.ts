@@ -1,9 +1,9 @@
-import { StoreUnavailableError } from './errors.js';
-import { isLedgerEvent, unwrapEvent } from './esdb-envelope.js';
-import { subscriptionStartFor, toPortPosition } from './esdb-positions.js';
-import { backoff, DEFAULT_RETRY, pause, type RetryHooks } from './esdb-retry.js';
-import { TransientWireError, type EsdbWire, type WireSubscription } from './esdb-wire.js';
-import type { StoredEvent, Subscription } from './port.js';
+import { StoreUnavailableError } from '../errors.js';
+import { isLedgerEvent, unwrapEvent } from './envelope.js';
+import { subscriptionStartFor, toPortPosition } from './positions.js';
+import { backoff, DEFAULT_RETRY, pause, type RetryHooks } from './retry.js';
+import { TransientWireError, type EsdbWire, type WireSubscription } from './wire.js';
+import type { StoredEvent, Subscription } from '../port.js';
 
 /**
  * A $all subscription (the server does catch-up, then live) with the ledger's inclusive start. When

@@ -1,7 +1,7 @@
-import { InvalidAppendError, StoreUnavailableError } from './errors.js';
-import { toPortPosition } from './esdb-positions.js';
-import type { WireEvent } from './esdb-wire.js';
-import type { JsonObject, StoredEvent } from './port.js';
+import { InvalidAppendError, StoreUnavailableError } from '../errors.js';
+import { toPortPosition } from './positions.js';
+import type { WireEvent } from './wire.js';
+import type { JsonObject, StoredEvent } from '../port.js';
 
 /**
  * ESDB keeps no hash chain, so the adapter stores each event's hash in the event's metadata under

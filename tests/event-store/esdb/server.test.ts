@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { describe } from 'vitest';
-import { createEsdbEventStore } from '../../src/event-store/esdb.js';
-import type { EventStore } from '../../src/event-store/port.js';
-import { eventStoreContract } from './contract.js';
+import { createEsdbEventStore } from '../../../src/event-store/esdb/client.js';
+import type { EventStore } from '../../../src/event-store/port.js';
+import { eventStoreContract } from '../contract.js';
 
 /**
  * The contract against a real EventStoreDB (22.6 or later, which reports $all positions on stream

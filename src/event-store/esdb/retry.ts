@@ -1,5 +1,5 @@
-import { StoreClosedError, StoreUnavailableError } from './errors.js';
-import { TransientWireError } from './esdb-wire.js';
+import { StoreClosedError, StoreUnavailableError } from '../errors.js';
+import { TransientWireError } from './wire.js';
 
 export interface RetryPolicy {
   /** Tries in all, the first included. */

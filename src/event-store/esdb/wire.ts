@@ -1,7 +1,7 @@
-import type { JsonObject } from './port.js';
+import type { JsonObject } from '../port.js';
 
 /**
- * What the EventStoreDB adapter needs from a client, in the adapter's own terms. esdb.ts is the
+ * What the EventStoreDB adapter needs from a client, in the adapter's own terms. client.ts is the
  * only file that implements it with `@eventstore/db-client`, so a move to another client
  * (`@kurrent/kurrentdb-client`) changes that one file.
  */

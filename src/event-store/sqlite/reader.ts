@@ -1,10 +1,10 @@
 import type Database from 'better-sqlite3';
-import { IntegrityError, StoreCorruptError } from './errors.js';
-import { followChain, type ChainHead } from './hash-chain.js';
-import type { ReadModelEvent, ReadStreamOptions, StoredEvent } from './port.js';
-import { DamageSeen, PAGE_SIZE, type DamagedEvent } from './reading.js';
-import { DamageLocator, decodeLeanRow, decodeRow, isCorruption } from './sqlite-reading.js';
-import type { EventRow, LeanRow, Statements } from './sqlite-schema.js';
+import { IntegrityError, StoreCorruptError } from '../errors.js';
+import { followChain, type ChainHead } from '../hash-chain.js';
+import type { ReadModelEvent, ReadStreamOptions, StoredEvent } from '../port.js';
+import { DamageSeen, PAGE_SIZE, type DamagedEvent } from '../reading.js';
+import { DamageLocator, decodeLeanRow, decodeRow, isCorruption } from './reading.js';
+import type { EventRow, LeanRow, Statements } from './schema.js';
 
 /**
  * The SQLite store's reads of its file. Each row is decoded (one that does not decode is an

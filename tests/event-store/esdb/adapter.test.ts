@@ -3,13 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { verifyEvents } from '../../src/application/verify.js';
-import { loadConfig } from '../../src/config.js';
-import { InvalidAppendError, StoreUnavailableError, VersionConflictError } from '../../src/event-store/errors.js';
-import { connectEsdbEventStore, createEsdbEventStore, type EsdbEventStore } from '../../src/event-store/esdb.js';
-import { openEventStore } from '../../src/event-store/open.js';
-import type { StoredEvent } from '../../src/event-store/port.js';
-import { start, type RunningStandIn } from '../support/esdb-stand-in/server.js';
+import { verifyEvents } from '../../../src/application/verify.js';
+import { loadConfig } from '../../../src/config.js';
+import { InvalidAppendError, StoreUnavailableError, VersionConflictError } from '../../../src/event-store/errors.js';
+import { connectEsdbEventStore, createEsdbEventStore, type EsdbEventStore } from '../../../src/event-store/esdb/client.js';
+import { openEventStore } from '../../../src/event-store/open.js';
+import type { StoredEvent } from '../../../src/event-store/port.js';
+import { start, type RunningStandIn } from '../../support/esdb-stand-in/server.js';
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const items: T[] = [];
@@ -162,17 +162,17 @@ describe('choosing EventStoreDB', () => {
       await store.close();
       const loaded = Object.keys(createRequire(import.meta.url).cache).filter((path) => path.includes('@eventstore') || path.includes('@grpc'));
       console.log(JSON.stringify(loaded));`;
-    const root = join(import.meta.dirname, '../..');
+    const root = join(import.meta.dirname, '../../..');
     const output = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
     expect(JSON.parse(output.trim().split('\n').pop()!)).toEqual([]);
   });
 
-  it('keeps every import of @eventstore/db-client in esdb.ts, so changing client is a one-file change', () => {
-    const dir = join(import.meta.dirname, '../../src');
+  it('keeps every import of @eventstore/db-client in esdb/client.ts, so changing client is a one-file change', () => {
+    const dir = join(import.meta.dirname, '../../../src');
     const importers = readdirSync(dir, { recursive: true, encoding: 'utf8' })
       .filter((file) => file.endsWith('.ts'))
       .filter((file) => /(from|import\()\s*['"]@eventstore\/db-client/.test(readFileSync(join(dir, file), 'utf8')));
-    expect(importers).toEqual([join('event-store', 'esdb.ts')]);
+    expect(importers).toEqual([join('event-store', 'esdb', 'client.ts')]);
   });
 });
 

@@ -1,7 +1,7 @@
-import { createEsdbEventStore } from '../../src/event-store/esdb.js';
-import type { EventStore } from '../../src/event-store/port.js';
-import { start } from '../support/esdb-stand-in/server.js';
-import { eventStoreContract } from './contract.js';
+import { createEsdbEventStore } from '../../../src/event-store/esdb/client.js';
+import type { EventStore } from '../../../src/event-store/port.js';
+import { start } from '../../support/esdb-stand-in/server.js';
+import { eventStoreContract } from '../contract.js';
 
 // The real client (@eventstore/db-client) over gRPC against the in-process protocol stand-in.
 eventStoreContract('esdb (client against the protocol stand-in)', async () => {

@@ -1,24 +1,24 @@
-import { appendToEsdb } from './esdb-append.js';
-import { isLedgerEvent, unwrapEvent } from './esdb-envelope.js';
-import { readStartFor, toPortPosition } from './esdb-positions.js';
-import { withRetry, type RetryHooks } from './esdb-retry.js';
-import { EsdbSubscription } from './esdb-subscription.js';
-import type { EsdbWire, TransientWireError, WireEvent } from './esdb-wire.js';
-import { EventStoreError, StoreClosedError } from './errors.js';
+import { appendToEsdb } from './append.js';
+import { isLedgerEvent, unwrapEvent } from './envelope.js';
+import { readStartFor, toPortPosition } from './positions.js';
+import { withRetry, type RetryHooks } from './retry.js';
+import { EsdbSubscription } from './subscription.js';
+import type { EsdbWire, TransientWireError, WireEvent } from './wire.js';
+import { EventStoreError, StoreClosedError } from '../errors.js';
 import type {
   AppendResult, EventStore, EventToAppend, ExpectedRevision, ReadAllOptions, ReadStreamOptions, StoreHealth, StoredEvent,
   StreamRevision, SubscribeOptions, Subscription,
-} from './port.js';
-import { chainChecked, PAGE_SIZE, readAllInPages, readsFromStart } from './reading.js';
-import { prepareEvents, validateExpectedRevision, validateStreamName } from './validation.js';
+} from '../port.js';
+import { chainChecked, PAGE_SIZE, readAllInPages, readsFromStart } from '../reading.js';
+import { prepareEvents, validateExpectedRevision, validateStreamName } from '../validation.js';
 
 /** How long health() waits for the server before it reports the store as unreachable. */
 const HEALTH_TIMEOUT_MS = 3000;
 
 /**
- * The EventStoreDB adapter: the port over any EsdbWire (esdb.ts builds the real one). Appends to one
+ * The EventStoreDB adapter: the port over any EsdbWire (client.ts builds the real one). Appends to one
  * stream from this process are queued, so they never race each other; other processes are handled
- * by the exact-revision append and a re-plan (esdb-append.ts).
+ * by the exact-revision append and a re-plan (append.ts).
  */
 export class EsdbEventStore implements EventStore {
   private closed = false;
