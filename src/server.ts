@@ -23,8 +23,8 @@ const SHUTDOWN_TIMEOUT_MS = 10_000;
 /**
  * Grow the heap by at most half its live size before collecting. V8's default lets it grow up to
  * fourfold, and a catch-up over a long log (each event leaves a little garbage that outlives the
- * young generation) then took the process to twice the memory it needs, a few hundred MB of it
- * garbage. Read by V8 at each collection, so setting it here, before any work, takes effect.
+ * young generation) would hold twice the memory it needs, most of it garbage. Read by V8 at each
+ * collection, so setting it here, before any work, takes effect.
  */
 const HEAP_GROWING_PERCENT = 50;
 

@@ -56,10 +56,7 @@ export function eventHash(event: Chained, previousHash: string): string {
   return chainedHash({ id, stream, revision, type, dataJson: JSON.stringify(event.data), metadataJson: JSON.stringify(event.metadata) }, previousHash);
 }
 
-/**
- * `eventHash` from the stored text. `crypto.hash` because the one-shot call costs half of
- * `createHash().update().digest()` (measured: 1.0 us against 2.4 us for 500 bytes).
- */
+/** `eventHash` from the stored text; the one-shot `crypto.hash` costs much less than `createHash()` for short texts. */
 export function chainedHash(event: SerializedChained, previousHash: string): string {
   return sha('sha256', hashedText(event, event.dataJson, event.metadataJson, previousHash), 'hex');
 }

@@ -71,8 +71,8 @@ export interface SubscribeOptions {
 }
 
 /**
- * An event as read models fold it: no metadata and no hash, which no fold reads (reading and
- * parsing them took about 0.4 s of a 9 s register rebuild of 1,000,000 events). Adapters that keep the data as JSON text (SQLite) hand the text
+ * An event as read models fold it: no metadata and no hash, which no fold reads and which cost a
+ * rebuild time to read and parse. Adapters that keep the data as JSON text (SQLite) hand the text
  * over too, as stored, which is `JSON.stringify(data)`: a read model that stores the data again
  * need not serialise it again.
  */

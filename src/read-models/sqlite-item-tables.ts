@@ -4,11 +4,10 @@ import { COUNT_CAP } from './document-store.js';
 /**
  * Each model's items in a table of their own (`read_model_items_<id>`), named in
  * `read_model_item_tables`, spans as day numbers (days.ts). A plain rowid table keyed by `seq` (a
- * log position): a rebuild appends at its end. Inserting a row cost about 30% less CPU than in the
- * table all models shared, keyed by (model, seq) WITHOUT ROWID, whose keys held the model's name and
- * whose pages held whole rows at every level (a scratch measurement). A table per model also makes
- * a new version's takeover a rename of the owner (54 ms with 1,000,000 items, against 7 s for the
- * UPDATE of every row), and dropping a model's items a DROP, not a DELETE.
+ * log position): a rebuild appends at its end, and inserts cost less than in one shared table
+ * keyed by (model, seq), whose keys would repeat the model's name. A table per model also makes a
+ * new version's takeover a rename of the owner instead of an UPDATE of every row, and dropping a
+ * model's items a DROP, not a DELETE.
  */
 const CREATE_CATALOGUE = `
   CREATE TABLE IF NOT EXISTS read_model_item_tables (id INTEGER PRIMARY KEY, model TEXT NOT NULL UNIQUE) STRICT;`;
