@@ -15,6 +15,8 @@ import { rehydrate } from '../domain/agreement/index.js';
 import { buildApp } from '../src/app.js';
 import { agreementView } from '../src/http/views.js';
 import { CommandHandler } from '../src/application/handle-command.js';
+import { MeteredEventStore } from '../src/application/metered-store.js';
+import { LedgerMetrics } from '../src/application/metrics.js';
 import { Projector } from '../src/application/projector.js';
 import { registerModel } from '../projections/register/projection.js';
 import { SqliteDocumentStore } from '../src/read-models/sqlite-document-store.js';
@@ -64,7 +66,9 @@ if (mode === 'bare') {
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   process.stdout.write(`${url}\n`);
 } else {
-  const store = new SqliteEventStore(join(dir, 'ledger.sqlite'), { synchronous });
+  // Composed as server.ts composes it: the store counts its appends into the metrics /metrics shows.
+  const metrics = new LedgerMetrics();
+  const store = new MeteredEventStore(new SqliteEventStore(join(dir, 'ledger.sqlite'), { synchronous }), metrics);
   const logger = pino({ level: 'silent' });
   const handler = new CommandHandler(store);
   for (let i = 0; i < AGREEMENTS; i++) {
@@ -73,7 +77,7 @@ if (mode === 'bare') {
   }
   const register = new Projector(store, new SqliteDocumentStore(join(dir, 'read-models.sqlite')), registerModel, logger);
   register.start();
-  const app = await buildApp({ store, logger, handler, register, tokens: new TokenBook([{ name: 'bench', role: 'officer', secret: BENCH_TOKEN }]) });
+  const app = await buildApp({ store, logger, handler, register, metrics, tokens: new TokenBook([{ name: 'bench', role: 'officer', secret: BENCH_TOKEN }]) });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   process.stdout.write(`${url}\n`);
 }
