@@ -13,8 +13,8 @@ import { loadWithLatencies, quantile, type Loaded } from './load.js';
  * (fractional milliseconds, see `load`), the GETs of both servers in interleaved slices (see
  * `measureReads`). Per round, the figures go to stderr as they are measured.
  */
-const AUTH = { authorization: 'Bearer bench-officer-secret-0000000', 'content-type': 'application/json' };
-const STEP = JSON.stringify({ step: 'meeting_held', occurredOn: '2021-03', body: 'Joint Readmission Committee' });
+export const AUTH = { authorization: 'Bearer bench-officer-secret-0000000', 'content-type': 'application/json' };
+export const STEP = JSON.stringify({ step: 'meeting_held', occurredOn: '2021-03', body: 'Joint Readmission Committee' });
 
 /**
  * Each server's files, removed once it is gone: it is killed (SIGKILL), so it cannot remove them
@@ -29,7 +29,7 @@ process.once('exit', () => {
 const load = (url: string, options: { method: 'POST' | 'GET'; seconds: number }) =>
   loadWithLatencies(url, { ...options, headers: AUTH, ...(options.method === 'POST' ? { body: STEP } : {}), path: (i) => (options.method === 'POST' ? `/agreements/eu-bench-${i % 500}/steps` : `/agreements/eu-bench-${i % 500}`) });
 
-function startServer(mode: 'bare' | 'ours', synchronous: string): Promise<{ url: string; child: ChildProcess }> {
+export function startServer(mode: 'bare' | 'ours', synchronous: string): Promise<{ url: string; child: ChildProcess }> {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-http-'));
   serverDirs.add(dir);
   return new Promise((resolve, reject) => {

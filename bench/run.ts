@@ -9,6 +9,7 @@ import { runRebuildBench } from './rebuild.js';
 import { runRehydrateBench } from './rehydrate.js';
 import { runRssBench } from './rss.js';
 import { runStoreBench } from './store.js';
+import { runWritePathBench } from './write-path.js';
 
 /**
  * `npm run bench [-- --quick]`: every benchmark, each figure a median of paired rounds against a
@@ -25,6 +26,7 @@ async function section(title: string, run: () => Promise<Figure[]>): Promise<voi
 
 await section('Event store, FULL (default durability)', () => runStoreBench({ quick, synchronous: 'FULL' }));
 if (!quick) await section('Event store, NORMAL', () => runStoreBench({ quick, synchronous: 'NORMAL' }));
+await section('Write path, one writer at a time, FULL (CommandHandler in process; POST steps over one connection, each server in its own process)', () => runWritePathBench({ quick }));
 await section('Rehydration of one agreement', () => runRehydrateBench({ quick }));
 await section('Read model rebuild', () => runRebuildBench({ quick }));
 await section('HTTP, embedded store at FULL (each server in its own process, autocannon on loopback)', () => runHttpBench({ quick }));

@@ -24,14 +24,14 @@ const stepData = (i: number) => ({
  * Appends made before timing starts, on both sides: a new file's WAL grows at first, and a growing
  * file costs every fsync a metadata flush. What is measured is the steady state a server runs in.
  */
-const WARM_UP = 500;
+export const WARM_UP = 500;
 
-const stepMetadata = () => ({ actor: 'alice', commandId: randomUUID(), correlationId: randomUUID() });
+export const stepMetadata = () => ({ actor: 'alice', commandId: randomUUID(), correlationId: randomUUID() });
 
 /** The baseline: what a team would write by hand with better-sqlite3 and SQLite's own checkpoints. */
-class RawStore {
+export class RawStore {
   readonly db: Database.Database;
-  private readonly appendOne: (stream: string, expected: number | null, data: string, metadata: string) => void;
+  private readonly appendOne: (stream: string, expected: number | null, type: string, data: string, metadata: string) => void;
   constructor(file: string, synchronous: Synchronous) {
     this.db = new Database(file);
     configureConnection(this.db, synchronous);
@@ -41,14 +41,14 @@ class RawStore {
     const insert = this.db.prepare(
       'INSERT INTO events (event_id, stream, revision, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
-    this.appendOne = this.db.transaction((stream: string, expected: number | null, data: string, metadata: string) => {
+    this.appendOne = this.db.transaction((stream: string, expected: number | null, type: string, data: string, metadata: string) => {
       const actual = head.get(stream) as number | null;
       if (actual !== expected) throw new Error('conflict');
-      insert.run(randomUUID(), stream, actual === null ? 0 : actual + 1, 'NegotiationRoundHeld', data, metadata, new Date().toISOString());
+      insert.run(randomUUID(), stream, actual === null ? 0 : actual + 1, type, data, metadata, new Date().toISOString());
     });
   }
-  append(stream: string, expected: number | null, data: object, metadata: object): void {
-    this.appendOne(stream, expected, JSON.stringify(data), JSON.stringify(metadata));
+  append(stream: string, expected: number | null, data: object, metadata: object, type = 'NegotiationRoundHeld'): void {
+    this.appendOne(stream, expected, type, JSON.stringify(data), JSON.stringify(metadata));
   }
 }
 
