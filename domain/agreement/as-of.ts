@@ -15,7 +15,9 @@ export interface OccurredByView {
  * The agreement as it stood in the world by `boundary`, by what `current` knows (now, or at a
  * recorded moment): the steps certainly not after it (their last possible day on or before the
  * boundary's last day), folded by the same timeline as every other answer. Steps that may fall
- * either side are returned as uncertain instead of being silently counted or dropped.
+ * either side are returned as uncertain instead of being silently counted or dropped. Plans are
+ * kept whatever their date: they are what is expected, not steps to place either side, so the
+ * world by today lists the plans the live answer lists.
  */
 export function asOccurredBy(current: AgreementState, boundary: PartialDate): OccurredByView {
   const uncertain: RecordedStep[] = [];
@@ -23,6 +25,10 @@ export function asOccurredBy(current: AgreementState, boundary: PartialDate): Oc
   const counted: RecordedStep[] = [];
   for (const step of current.steps) {
     if (step.withdrawn) continue;
+    if (step.data.tentative) {
+      counted.push(step);
+      continue;
+    }
     const date = partialDate(step.data.occurredOn);
     if (date.start > boundary.end) later++;
     else if (date.end > boundary.end) uncertain.push(step);

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { asOccurredBy, lifecycleState } from '../../domain/agreement/index.js';
+import { partialDate } from '../../domain/shared/partial-date.js';
 import { given, record, registered, step } from './given-when-then.js';
 
 const committee = 'Joint Readmission Committee';
@@ -25,5 +27,15 @@ describe('what is planned does not depend on the order the facts were learned in
       .then(step('entered_into_force', { occurredOn: '2022-02-01' }));
     expect(slipped.state.summary.planned).toEqual([]);
     expect(slipped.lifecycle()).toBe('in_force');
+  });
+});
+
+describe('the world by a date keeps what is planned', () => {
+  it('lists the entry into force expected after the date as planned, and counts only firm steps as later', () => {
+    const signed = given(registered(), step('signed', { occurredOn: '2021-03-18' }), step('entered_into_force', { occurredOn: '2027-Q2', tentative: true }), step('signed', { occurredOn: '2027-01-05', party: 'Testland' }));
+    const endOf2026 = asOccurredBy(signed.state, partialDate('2026-12-31'));
+    expect(endOf2026.state.summary.planned).toMatchObject([{ step: 'entered_into_force', occurredOn: '2027-Q2' }]);
+    expect(endOf2026).toMatchObject({ later: 1, uncertain: [] });
+    expect(lifecycleState(endOf2026.state)).toBe('signed');
   });
 });
