@@ -14,12 +14,14 @@ export interface OccurredByView {
 /**
  * The agreement as it stood in the world by `boundary`, by what `current` knows (now, or at a
  * recorded moment): the steps certainly not after it (their last possible day on or before the
- * boundary's last day), folded by the same timeline as every other answer. Steps that may fall
- * either side are returned as uncertain instead of being silently counted or dropped. Plans are
- * kept whatever their date: they are what is expected, not steps to place either side, so the
- * world by today lists the plans the live answer lists.
+ * boundary's last day), folded by the same timeline as every other answer. A firm step had
+ * happened by the day it was recorded, so none ends after `knownOn` (the day of what `current`
+ * knows: a signature "2026" recorded today counts by today). Steps that may fall either side
+ * are returned as uncertain instead of being silently counted or dropped. Plans are kept
+ * whatever their date: they are what is expected, not steps to place either side, so the world
+ * by today lists the plans the live answer lists.
  */
-export function asOccurredBy(current: AgreementState, boundary: PartialDate): OccurredByView {
+export function asOccurredBy(current: AgreementState, boundary: PartialDate, knownOn: string): OccurredByView {
   const uncertain: RecordedStep[] = [];
   let later = 0;
   const counted: RecordedStep[] = [];
@@ -30,8 +32,9 @@ export function asOccurredBy(current: AgreementState, boundary: PartialDate): Oc
       continue;
     }
     const date = partialDate(step.data.occurredOn);
+    const end = date.end < knownOn ? date.end : knownOn;
     if (date.start > boundary.end) later++;
-    else if (date.end > boundary.end) uncertain.push(step);
+    else if (end > boundary.end) uncertain.push(step);
     else counted.push(step);
   }
   return { state: refold(current.registration, counted), uncertain, later };

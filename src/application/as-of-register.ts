@@ -57,8 +57,9 @@ export class AsOfRegister {
     });
   }
 
-  occurredBy(boundary: PartialDate): Promise<{ entries: OccurredByEntry[]; uncertain: number }> {
-    return this.budget.run((slices) => registerOccurredBy(this.register, boundary, slices));
+  /** The world by `boundary` as the ledger knows it now; `today` is the day of now. */
+  occurredBy(boundary: PartialDate, today: string): Promise<{ entries: OccurredByEntry[]; uncertain: number }> {
+    return this.budget.run((slices) => registerOccurredBy(this.register, boundary, today, slices));
   }
 
   bitemporal(until: string, boundary: PartialDate): Promise<{ entries: OccurredByEntry[]; uncertain: number; damaged: DamagedAgreement[] }> {
@@ -138,6 +139,7 @@ const projected = (stored: StoredEvent) => ({ stream: stored.stream, position: s
 export async function registerOccurredBy(
   register: Pick<RegisterProjector, 'entries' | 'items'>,
   boundary: PartialDate,
+  today: string,
   slices: Slices,
 ): Promise<{ entries: OccurredByEntry[]; uncertain: number }> {
   let uncertain = 0;
@@ -145,7 +147,7 @@ export async function registerOccurredBy(
   for (const [key, document] of register.entries()) {
     await slices.next();
     const state = stateOf(document, register.items(key).map(({ value }) => restoreStep(value)));
-    const entry = occurredByEntry(document, asOccurredBy(state, boundary));
+    const entry = occurredByEntry(document, asOccurredBy(state, boundary, today));
     if (!entry) continue;
     uncertain += entry.uncertainSteps.length;
     entries.push(entry);
@@ -187,7 +189,7 @@ export async function registerBitemporal(
     const state = rehydrate(events);
     if (!state.registration || !last) continue;
     const then = { ...documentOf(document, state), registration: state.registration, lastPosition: last.position, lastRecordedAt: last.recordedAt };
-    const entry = occurredByEntry(then, asOccurredBy(state, boundary));
+    const entry = occurredByEntry(then, asOccurredBy(state, boundary, dayOf(until)));
     if (!entry) continue;
     uncertain += entry.uncertainSteps.length;
     entries.push(entry);
@@ -195,12 +197,21 @@ export async function registerBitemporal(
   return { entries, uncertain, damaged };
 }
 
-/** The register row of an agreement by a date; undefined when none of its steps can have happened by then. */
+/**
+ * The register row of an agreement by a date; undefined when every firm step it has came certainly
+ * later (it had not begun). One with no firm step at all has nothing placing it in time: it shows.
+ */
 function occurredByEntry(document: RegisterDocument, view: ReturnType<typeof asOccurredBy>): OccurredByEntry | undefined {
-  if (view.state.steps.length === 0 && view.uncertain.length === 0) return undefined;
+  const begun = view.uncertain.length > 0 || view.state.steps.some((step) => !step.data.tentative);
+  if (!begun && view.later > 0) return undefined;
   // Same document shape as the live register, so the row is built by the same code.
   return {
     ...registerEntry(documentOf(document, view.state)),
     uncertainSteps: view.uncertain.map((step) => ({ step: step.step, occurredOn: step.data.occurredOn, eventId: step.eventId })),
   };
+}
+
+/** The UTC day (YYYY-MM-DD) of an ISO moment. */
+export function dayOf(moment: string): string {
+  return new Date(Date.parse(moment)).toISOString().slice(0, 10);
 }

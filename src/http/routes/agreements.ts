@@ -157,7 +157,7 @@ export const agreementRoutes = ({ handler, register, store, asOf, today }: Agree
         return { ...page, items: page.items.map(row), recordedAsOf, position: register.position, ...(damaged.length > 0 ? { damaged } : {}) };
       }
       if (occurredBy !== undefined) {
-        const { entries, uncertain } = await asOf.occurredBy(partialDate(occurredBy));
+        const { entries, uncertain } = await asOf.occurredBy(partialDate(occurredBy), today());
         const page = queryRegister(entries, query);
         return { ...page, items: (page.items as OccurredByEntry[]).map(row), occurredBy, uncertainSteps: uncertain, position: register.position };
       }

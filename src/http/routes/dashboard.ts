@@ -33,7 +33,7 @@ export const dashboardRoutes = (register: RegisterProjector, asOf: AsOfRegister,
   async (app) => {
     const entries = () => [...register.values()].map(registerEntry);
     /** The register as the world stood on `day`, by what is known now: today's rows unless `day` is in the past. */
-    const worldOn = async (day: string) => (day >= today() ? entries() : (await asOf.occurredBy(partialDate(day))).entries);
+    const worldOn = async (day: string) => (day >= today() ? entries() : (await asOf.occurredBy(partialDate(day), today())).entries);
     const ready = (minPosition: number | undefined, reply: FastifyReply) => caughtUp(register as unknown as Projector<unknown>, minPosition, reply);
 
     app.get('/dashboard/pipeline', {
@@ -64,7 +64,7 @@ export const dashboardRoutes = (register: RegisterProjector, asOf: AsOfRegister,
         return { recordedAsOf, ...pipeline(rows), ...(damaged.length > 0 ? { damaged } : {}) };
       }
       if (occurredBy !== undefined) {
-        const { entries: rows, uncertain } = await asOf.occurredBy(partialDate(occurredBy));
+        const { entries: rows, uncertain } = await asOf.occurredBy(partialDate(occurredBy), today());
         return { occurredBy, uncertainSteps: uncertain, ...pipeline(rows), position: register.position };
       }
       return { ...pipeline(entries()), position: register.position };
