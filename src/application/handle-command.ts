@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
-  decide, evolve, initialState, rehydrate, type AgreementCommand, type AgreementEvent, type AgreementState, type RecordedEvent,
+  decide, decodeEvent, EVENT_VERSIONS, evolve, initialState, rehydrate, type AgreementCommand, type AgreementEvent, type AgreementState, type RecordedEvent,
 } from '../../domain/agreement/index.js';
 import { refuse } from '../../domain/shared/errors.js';
 import { DuplicateEventIdError, VersionConflictError } from '../event-store/errors.js';
@@ -149,8 +149,9 @@ export class CommandHandler {
   }
 }
 
-export function toRecorded(event: Pick<StoredEvent, 'id' | 'type' | 'data'>): RecordedEvent {
-  return { id: event.id, type: event.type, data: event.data } as unknown as RecordedEvent;
+/** A stored event as the domain's, through the one decoder: validated, and upcast when it is older. */
+export function toRecorded(event: Pick<StoredEvent, 'id' | 'type' | 'data' | 'metadata'>): RecordedEvent {
+  return decodeEvent(event);
 }
 
 function toStored(events: AgreementEvent[], metadata: CommandMetadata) {
@@ -158,7 +159,8 @@ function toStored(events: AgreementEvent[], metadata: CommandMetadata) {
     id: eventIdFor(metadata.commandId, index),
     type: event.type,
     data: event.data as unknown as Record<string, never>,
-    metadata: { ...metadata },
+    // The version its data is written in: a later ledger reads it through the upcasters.
+    metadata: { ...metadata, schemaVersion: EVENT_VERSIONS.current },
   }));
 }
 

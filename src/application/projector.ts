@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { walkBack, type Item, type Items, type ProjectedEvent, type ReadModel } from '../../projections/read-model.js';
 import type { EventStore, ReadModelEvent, Subscription } from '../event-store/port.js';
 import type { DocumentStore, ItemPage, SpanPage } from '../read-models/document-store.js';
-import type { RecordedEvent } from '../../domain/agreement/index.js';
+import { decodeEvent, EVENT_VERSIONS } from '../../domain/agreement/index.js';
 import { Backoff } from './backoff.js';
 import { ChangedDocuments } from './changed-documents.js';
 import { PendingItems } from './pending-items.js';
@@ -53,7 +53,8 @@ const RECOVERY_MOST_MS = 30_000;
 /**
  * Runs one read model: subscribes from its checkpoint (catch-up, then live), folds events in
  * global order, and stores the changed documents with the new checkpoint in one transaction per
- * batch. A fold that throws stops this model at that event (reported, logged); others go on.
+ * batch. An event that does not decode, or a fold that throws, stops this model at that event
+ * (reported, logged); others go on.
  * Documents are kept in memory for queries (small: one per agreement); items stay on disk, and
  * those folded since the last store wait in `pendingItems`.
  */
@@ -158,7 +159,9 @@ export class Projector<Doc, Value = never> {
     this.status.state = this.serving ? 'rebuilding' : 'catching_up';
     delete this.status.stopped;
     const options = { fromPosition: this.status.position + 1, streamPrefix: this.model.streamPrefix };
-    this.subscription = this.store.subscribeForReadModels?.(options) ?? this.store.subscribe(options);
+    // Lean events carry no metadata, hence no schema version: they serve only while every event is of the first.
+    const lean = EVENT_VERSIONS.current === 1 ? this.store.subscribeForReadModels?.(options) : undefined;
+    this.subscription = lean ?? this.store.subscribe(options);
     this.lastFlushAt = performance.now();
     this.flushEveryMs = CATCH_UP_FIRST_FLUSH_MS;
     this.running = this.run(this.subscription);
@@ -231,10 +234,12 @@ export class Projector<Doc, Value = never> {
   }
 
   private apply(stored: ReadModelEvent): boolean {
-    // The stored event is its own domain event (it has the id, type and data a fold reads): no copy made per event.
-    const event: ProjectedEvent = { stream: stored.stream, position: stored.position, recordedAt: stored.recordedAt, event: stored as unknown as RecordedEvent, dataText: stored.dataText };
-    const key = this.model.keyOf(event);
     try {
+      const decoded = decodeEvent(stored);
+      // The stored text is the data's only while the data is the stored object (not upcast, not normalised).
+      const dataText = decoded.data === stored.data ? stored.dataText : undefined;
+      const event: ProjectedEvent = { stream: stored.stream, position: stored.position, recordedAt: stored.recordedAt, event: decoded, dataText };
+      const key = this.model.keyOf(event);
       if (key !== undefined) {
         // Items are kept aside until the fold returns: a fold that throws half-way leaves none.
         const written = this.folding.written;
@@ -257,7 +262,7 @@ export class Projector<Doc, Value = never> {
       const failed = { position: stored.position, error: (error as Error).message };
       this.status = { ...this.status, state: 'failed', failed };
       this.storage.fail(this.storageName, this.model.version, failed);
-      this.logger.error({ model: this.model.name, position: stored.position, err: error }, 'read model stopped: its fold threw on this event');
+      this.logger.error({ model: this.model.name, position: stored.position, err: error }, 'read model stopped: this event could not be decoded or folded');
       void this.subscription?.close();
       this.waiters.wakeAll();
       return false;
