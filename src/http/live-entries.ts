@@ -1,3 +1,4 @@
+import { toRecorded } from '../application/handle-command.js';
 import type { Slices } from '../application/query-budget.js';
 import { agreementIdOf, damagedFrame, fullFrame, inFeed, type Audience, type ViewerFrames } from './live-frames.js';
 import { isDamagedPlace, type LogItem } from './live-reading.js';
@@ -32,7 +33,10 @@ export async function shape(
     }
     if (!inFeed(event)) continue;
     const agreementId = agreementIdOf(event);
-    if (event.type === 'AgreementRegistered') registered.set(agreementId, event.data as unknown as Routed['registration']);
+    if (event.type === 'AgreementRegistered') {
+      const registration = toRecorded(event);
+      if (registration.type === 'AgreementRegistered') registered.set(agreementId, registration.data);
+    }
     const registration = registered.get(agreementId) ?? registrationOf(agreementId);
     const text = viewerFrames ? await viewerFrames.frame(event) : fullFrame(event);
     entries.push({ position: event.position, agreementId, registration, frames: { [audience]: text } });
