@@ -59,6 +59,11 @@ export interface ReadModel<Doc, Value = never> {
   streamPrefix: string;
   /** Which document an event belongs to; undefined: the model ignores it. */
   keyOf(event: ProjectedEvent): string | undefined;
+  /**
+   * The position of the last event folded into the document. Delivery is at least once: an event at
+   * or below it was folded already and is skipped, as is any at or below the model's checkpoint.
+   */
+  positionOf?(document: Doc): number;
   /** The document after the event. Deterministic: the same log gives the same documents and items. */
   fold(document: Doc | undefined, event: ProjectedEvent, items: Items<Value>): Doc | undefined;
   toJSON(document: Doc): unknown;

@@ -171,6 +171,8 @@ export const registerModel: ReadModel<RegisterDocument, StoredStep> = {
   version: 4,
   streamPrefix: PREFIX,
   keyOf: ({ stream }) => stream.slice(PREFIX.length),
+  // Every event folded into a document moves its last position, whatever else it changes.
+  positionOf: (document) => document.lastPosition,
   fold: foldRegister,
   toJSON: (document) => document,
   fromJSON: (json) => {

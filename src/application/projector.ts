@@ -234,6 +234,8 @@ export class Projector<Doc, Value = never> {
   }
 
   private apply(stored: ReadModelEvent): boolean {
+    // Delivered again (a subscription resumed from earlier, a page read twice): it was applied once.
+    if (stored.position <= this.status.position) return true;
     try {
       const decoded = decodeEvent(stored);
       // The stored text is the data's only while the data is the stored object (not upcast, not normalised).
@@ -246,6 +248,7 @@ export class Projector<Doc, Value = never> {
         written.length = 0;
         this.folding.key = key;
         const current = this.documents.byKey.get(key);
+        if (current !== undefined && this.model.positionOf && stored.position <= this.model.positionOf(current)) return this.applied(stored.position);
         const next = this.model.fold(current, event, this.foldItems);
         this.documents.folded(key, current, next, this.model.name);
         if (next === undefined) {
@@ -267,7 +270,11 @@ export class Projector<Doc, Value = never> {
       this.waiters.wakeAll();
       return false;
     }
-    this.status.position = stored.position;
+    return this.applied(stored.position);
+  }
+
+  private applied(position: number): boolean {
+    this.status.position = position;
     this.appliedSinceFlush++;
     this.appliedSinceItems++;
     this.waiters.wakeReached();
