@@ -28,9 +28,10 @@ const compiled = new WeakMap<z.ZodType, AsIsCheck | undefined>();
  * that keeps unknown keys): that schema is always parsed by zod.
  */
 export function acceptsAsIs<T>(schema: z.ZodType<T>): ((value: unknown) => value is T) | undefined {
-  if (!compiled.has(schema)) compiled.set(schema, compile(schema));
+  let check = compiled.get(schema);
+  if (check === undefined && !compiled.has(schema)) compiled.set(schema, (check = compile(schema)));
   // What zod accepts and gives back unchanged is its output as it is.
-  return compiled.get(schema) as ((value: unknown) => value is T) | undefined;
+  return check as ((value: unknown) => value is T) | undefined;
 }
 
 function compile(schema: z.ZodType): AsIsCheck | undefined {
