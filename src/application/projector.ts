@@ -28,11 +28,10 @@ export interface ProjectionStatus {
  * While catching up, the items folded meanwhile are stored every `items` events (they wait in
  * memory until then; the SQLite store writes them on a thread of its own), and documents with the
  * checkpoint every `documents` events or every CATCH_UP_FLUSH_MS: each of those stores rewrites
- * every changed document (10,000 of them at each store in the rebuild bench, two fifths of its
- * time when done every 50,000 events). Once live, everything is stored after each burst of events.
- * 2,000 items: they are sent to the writer before the young generation is collected twice, so they
- * die young instead of being copied and promoted; at 20,000 (and 50,000) garbage collection was a
- * fifth of a rebuild, which took 9.4 to 10.1 s instead of 7.8 to 8.3 s (1,000,000 events).
+ * every changed document, so they are rarer. Once live, everything is stored after each burst of
+ * events. A few thousand items go to the writer before the young generation is collected twice,
+ * so they die young instead of being copied and promoted (larger batches make garbage collection
+ * a large share of a rebuild).
  */
 export interface CatchUpBatches {
   items: number;
