@@ -19,7 +19,7 @@ import { MeteredEventStore } from '../src/application/metered-store.js';
 import { LedgerMetrics } from '../src/application/metrics.js';
 import { Projector } from '../src/application/projector.js';
 import { registerModel } from '../projections/register/projection.js';
-import { SqliteDocumentStore } from '../src/read-models/sqlite-document-store.js';
+import { SqliteDocumentStore } from '../src/document-store/sqlite-store.js';
 import { configureConnection, migrate, type Synchronous } from '../src/event-store/sqlite/schema.js';
 import { SqliteEventStore } from '../src/event-store/sqlite/store.js';
 import { TokenBook } from '../src/http/tokens.js';

@@ -12,7 +12,7 @@ import { verifyEvents } from '../src/application/verify.js';
 import { eventHash, GENESIS_HASH } from '../src/event-store/hash-chain.js';
 import { configureConnection, migrate } from '../src/event-store/sqlite/schema.js';
 import { SqliteEventStore } from '../src/event-store/sqlite/store.js';
-import { SqliteDocumentStore } from '../src/read-models/sqlite-document-store.js';
+import { SqliteDocumentStore } from '../src/document-store/sqlite-store.js';
 import { isMain, median, paired, printTable, rate, type Figure } from './harness.js';
 
 /**

@@ -7,7 +7,7 @@ import { MeteredEventStore } from './application/metered-store.js';
 import { LedgerMetrics } from './application/metrics.js';
 import { Projector } from './application/projector.js';
 import { registerModel } from '../projections/register/projection.js';
-import { openDocumentStore } from './read-models/open.js';
+import { openDocumentStore } from './document-store/open.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { DataDirInUseError, lockDataDir, type DataDirLock } from './data-dir/lock.js';
 import { makeFilesPrivate, privateDataDir, type Tightened } from './data-dir/private-files.js';

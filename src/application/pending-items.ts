@@ -1,4 +1,4 @@
-import type { StoredItem } from '../read-models/document-store.js';
+import type { StoredItem } from '../document-store/port.js';
 
 /**
  * The items a projector folded and has not stored yet, by seq, already as they are stored (text

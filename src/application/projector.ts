@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { walkBack, type Item, type Items, type ProjectedEvent, type ReadModel } from '../../projections/read-model.js';
 import type { EventStore, ReadModelEvent, Subscription } from '../event-store/port.js';
-import type { DocumentStore, ItemPage, SpanPage } from '../read-models/document-store.js';
+import type { DocumentStore, ItemPage, SpanPage } from '../document-store/port.js';
 import { decodeEvent, EVENT_VERSIONS } from '../../domain/agreement/index.js';
 import { Backoff } from './backoff.js';
 import { ChangedDocuments } from './changed-documents.js';

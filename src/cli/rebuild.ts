@@ -4,7 +4,7 @@ import type { ReadModel } from '../../projections/read-model.js';
 import { Projector } from '../application/projector.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { openEventStore } from '../event-store/open.js';
-import { openDocumentStore } from '../read-models/open.js';
+import { openDocumentStore } from '../document-store/open.js';
 import { takeDataDir, UsageError } from './server-lock.js';
 
 /**

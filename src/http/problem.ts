@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { InvalidCursorError } from '../../projections/register/queries.js';
-import { InvalidSpanCursorError } from '../read-models/document-store.js';
+import { InvalidSpanCursorError } from '../document-store/port.js';
 import { QueryBudgetExceededError, ServerBusyError } from '../application/query-budget.js';
 import { DomainError } from '../../domain/shared/errors.js';
 import { EventStoreError, IntegrityError, StoreCorruptError, VersionConflictError } from '../event-store/errors.js';

@@ -15,7 +15,7 @@ import { QueryBudget, ServerBusyError, Slices } from '../../src/application/quer
 import { MemoryEventStore } from '../../src/event-store/memory/store.js';
 import type { EventStore, ReadAllOptions, StoredEvent } from '../../src/event-store/port.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite/store.js';
-import { MemoryDocumentStore } from '../../src/read-models/document-store.js';
+import { MemoryDocumentStore } from '../../src/document-store/port.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledger-as-of-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

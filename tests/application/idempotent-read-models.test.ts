@@ -10,7 +10,7 @@ import { importDataset } from '../../src/application/import-agreements.js';
 import { Projector } from '../../src/application/projector.js';
 import type { EventStore, ReadModelEvent, SubscribeOptions, Subscription } from '../../src/event-store/port.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite/store.js';
-import { SqliteDocumentStore } from '../../src/read-models/sqlite-document-store.js';
+import { SqliteDocumentStore } from '../../src/document-store/sqlite-store.js';
 
 const logger = pino({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'ledger-idempotent-'));

@@ -14,7 +14,7 @@ import { verifyEvents } from '../../src/application/verify.js';
 import { ImportRefusedError } from '../../src/event-store/errors.js';
 import type { EventStore, StoredEvent } from '../../src/event-store/port.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite/store.js';
-import { SqliteDocumentStore } from '../../src/read-models/sqlite-document-store.js';
+import { SqliteDocumentStore } from '../../src/document-store/sqlite-store.js';
 
 const logger = pino({ level: 'silent' });
 const dataset = JSON.parse(readFileSync(demoDatasetPath(), 'utf8'));

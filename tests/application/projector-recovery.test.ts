@@ -4,7 +4,7 @@ import { registerModel } from '../../projections/register/projection.js';
 import { Projector } from '../../src/application/projector.js';
 import { MemoryEventStore } from '../../src/event-store/memory/store.js';
 import type { EventStore, Subscription } from '../../src/event-store/port.js';
-import { MemoryDocumentStore } from '../../src/read-models/document-store.js';
+import { MemoryDocumentStore } from '../../src/document-store/port.js';
 
 /** A store whose log cannot be read: every subscription fails with `code`; counts them. */
 function failingLog(code: string): { store: EventStore; subscriptions: () => number } {

@@ -11,7 +11,7 @@ import { CommandHandler } from '../../src/application/handle-command.js';
 import { importDataset } from '../../src/application/import-agreements.js';
 import { Projector } from '../../src/application/projector.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite/store.js';
-import { SqliteDocumentStore } from '../../src/read-models/sqlite-document-store.js';
+import { SqliteDocumentStore } from '../../src/document-store/sqlite-store.js';
 
 const logger = pino({ level: 'silent' });
 const dataset = JSON.parse(readFileSync(demoDatasetPath(), 'utf8'));

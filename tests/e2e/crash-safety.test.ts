@@ -15,7 +15,7 @@ import { verifyEvents } from '../../src/application/verify.js';
 import { registerRow } from '../../src/http/views.js';
 import type { StoredEvent } from '../../src/event-store/port.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite/store.js';
-import { SqliteDocumentStore } from '../../src/read-models/sqlite-document-store.js';
+import { SqliteDocumentStore } from '../../src/document-store/sqlite-store.js';
 import { commandIdOf, OFFICER, Writer } from './crash-writer.js';
 
 const root = join(import.meta.dirname, '../..');

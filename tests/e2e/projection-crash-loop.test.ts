@@ -8,7 +8,7 @@ import { fillLog } from '../../bench/rebuild.js';
 import { registerModel } from '../../projections/register/projection.js';
 import { Projector } from '../../src/application/projector.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite/store.js';
-import { SqliteDocumentStore } from '../../src/read-models/sqlite-document-store.js';
+import { SqliteDocumentStore } from '../../src/document-store/sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledger-crash-loop-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -8,7 +8,7 @@ import { registerModel } from '../../projections/register/projection.js';
 import { CommandHandler } from '../../src/application/handle-command.js';
 import { Projector } from '../../src/application/projector.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite/store.js';
-import { SqliteDocumentStore } from '../../src/read-models/sqlite-document-store.js';
+import { SqliteDocumentStore } from '../../src/document-store/sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledger-projection-crash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -9,7 +9,7 @@ import { Projector } from '../../src/application/projector.js';
 import { MemoryEventStore } from '../../src/event-store/memory/store.js';
 import { loggerOptions } from '../../src/http/log-redaction.js';
 import { TokenBook } from '../../src/http/tokens.js';
-import { MemoryDocumentStore } from '../../src/read-models/document-store.js';
+import { MemoryDocumentStore } from '../../src/document-store/port.js';
 
 const OFFICER = 'officer-secret-0123456789';
 const WINDOW_MS = 60_000;

@@ -7,7 +7,7 @@ import { buildApp } from '../../src/app.js';
 import { CommandHandler } from '../../src/application/handle-command.js';
 import { Projector } from '../../src/application/projector.js';
 import { registerModel } from '../../projections/register/projection.js';
-import { SqliteDocumentStore } from '../../src/read-models/sqlite-document-store.js';
+import { SqliteDocumentStore } from '../../src/document-store/sqlite-store.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite/store.js';
 import { TokenBook } from '../../src/http/tokens.js';
 import { TOKENS } from './fixture.js';

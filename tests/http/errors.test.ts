@@ -5,7 +5,7 @@ import { buildApp } from '../../src/app.js';
 import { CommandHandler } from '../../src/application/handle-command.js';
 import { Projector } from '../../src/application/projector.js';
 import { registerModel } from '../../projections/register/projection.js';
-import { MemoryDocumentStore } from '../../src/read-models/document-store.js';
+import { MemoryDocumentStore } from '../../src/document-store/port.js';
 import { MemoryEventStore } from '../../src/event-store/memory/store.js';
 import { TokenBook } from '../../src/http/tokens.js';
 

@@ -9,7 +9,7 @@ import { CommandHandler } from '../../src/application/handle-command.js';
 import { Projector } from '../../src/application/projector.js';
 import { registerModel } from '../../projections/register/projection.js';
 import type { RegisterProjector } from '../../src/application/register-projector.js';
-import { SqliteDocumentStore } from '../../src/read-models/sqlite-document-store.js';
+import { SqliteDocumentStore } from '../../src/document-store/sqlite-store.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite/store.js';
 import { loggerOptions } from '../../src/http/log-redaction.js';
 import { TokenBook } from '../../src/http/tokens.js';

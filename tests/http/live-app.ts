@@ -9,7 +9,7 @@ import { Projector } from '../../src/application/projector.js';
 import type { EventStore } from '../../src/event-store/port.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite/store.js';
 import { TokenBook } from '../../src/http/tokens.js';
-import { SqliteDocumentStore } from '../../src/read-models/sqlite-document-store.js';
+import { SqliteDocumentStore } from '../../src/document-store/sqlite-store.js';
 import { TOKENS } from './fixture.js';
 
 const silent = pino({ level: 'silent' });

@@ -11,7 +11,7 @@ import { LedgerMetrics } from '../../src/application/metrics.js';
 import { Projector } from '../../src/application/projector.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite/store.js';
 import { TokenBook } from '../../src/http/tokens.js';
-import { SqliteDocumentStore } from '../../src/read-models/sqlite-document-store.js';
+import { SqliteDocumentStore } from '../../src/document-store/sqlite-store.js';
 
 const OFFICER = 'officer-secret-0123456789';
 const cleanups: Array<() => Promise<void>> = [];

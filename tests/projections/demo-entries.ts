@@ -7,7 +7,7 @@ import { importDataset } from '../../src/application/import-agreements.js';
 import { Projector } from '../../src/application/projector.js';
 import type { RegisterProjector } from '../../src/application/register-projector.js';
 import { MemoryEventStore } from '../../src/event-store/memory/store.js';
-import { MemoryDocumentStore } from '../../src/read-models/document-store.js';
+import { MemoryDocumentStore } from '../../src/document-store/port.js';
 
 /** The register of the shipped demo data, folded by the real projector (stopped, still answering). */
 export async function demoRegister(): Promise<RegisterProjector> {

@@ -1,6 +1,6 @@
 import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import { startWorker } from '../util/worker-module.js';
-import type { StoredItem } from './document-store.js';
+import type { StoredItem } from './port.js';
 import { dayNumber } from './days.js';
 import type { ItemBatch, ItemWriterReply, ItemWriterRequest, ItemWriterWorkerData } from './item-writer-worker.js';
 import { assertTableName } from './sqlite-item-tables.js';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Config } from '../config.js';
-import { MemoryDocumentStore, type DocumentStore } from './document-store.js';
-import { SqliteDocumentStore } from './sqlite-document-store.js';
+import { MemoryDocumentStore, type DocumentStore } from './port.js';
+import { SqliteDocumentStore } from './sqlite-store.js';
 
 /**
  * Read models live in a SQLite file of their own under DATA_DIR, whichever store holds the log:

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { Checkpointer } from '../event-store/sqlite/checkpointer.js';
-import { COUNT_CAP, decodeSpanCursor, encodeSpanCursor, type Checkpoint, type DocumentStore, type ItemPage, type SpanPage, type StoredItem } from './document-store.js';
+import { COUNT_CAP, decodeSpanCursor, encodeSpanCursor, type Checkpoint, type DocumentStore, type ItemPage, type SpanPage, type StoredItem } from './port.js';
 import { ItemWriter } from './item-writer.js';
 import { dayNumber, dayText } from './days.js';
 import { ItemTables } from './sqlite-item-tables.js';

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { StoredItem } from '../../src/read-models/document-store.js';
-import { SqliteDocumentStore } from '../../src/read-models/sqlite-document-store.js';
+import type { StoredItem } from '../../src/document-store/port.js';
+import { SqliteDocumentStore } from '../../src/document-store/sqlite-store.js';
 
 const item = (seq: number, prev: number | null, start: string | null, end = start): StoredItem => ({
   key: `agreement-${seq % 3}`, seq, prev, json: JSON.stringify({ seq }), span: start === null ? null : { start, end: end! },

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { COUNT_CAP } from './document-store.js';
+import { COUNT_CAP } from './port.js';
 
 /**
  * Each model's items in a table of their own (`read_model_items_<id>`), named in
