@@ -5,6 +5,7 @@ import { defaultBinding } from './kinds.js';
 import { allowedSteps, fieldRuleViolation, futureViolation, PENDING, timelineViolation } from './rules.js';
 import { applyChanges, lifecycleState, type AgreementState, type RecordedStep } from './state.js';
 import { STEPS, type StepName } from './steps.js';
+import { extendTimeline } from './timeline.js';
 
 /**
  * Decides what a command means for an agreement as it stands: the events to record, or a
@@ -76,7 +77,9 @@ function recordStep(step: StepName, input: StepData, state: AgreementState, toda
   // A planned step is held to the timeline as if it happened: an entry into force expected after termination never can.
   const asFact = data.tentative ? { ...data, tentative: false } : data;
   const candidate: RecordedStep = { eventId: PENDING, step, type, data: asFact, original: asFact, corrections: [] };
-  const problem = fieldRuleViolation(step, data) ?? futureViolation(step, data, today) ?? timelineViolation(state.registration!, [...state.steps, candidate], state.anomalies);
+  // A step that goes at the end of a sound timeline fits without folding the whole history again.
+  const fitsAtEnd = state.anomalies.length === 0 && extendTimeline(state, candidate) !== undefined;
+  const problem = fieldRuleViolation(step, data) ?? futureViolation(step, data, today) ?? (fitsAtEnd ? undefined : timelineViolation(state.registration!, [...state.steps, candidate], state.anomalies));
   if (problem) throw problem;
   return { type, data };
 }
