@@ -18,6 +18,8 @@ export interface Anomaly {
  */
 export interface Frontier {
   maxStart: string;
+  /** The latest last day of any firm step: a step starting after it is certainly after them all. */
+  maxEnd: string;
   rank: number;
   round: number;
   start: string;
@@ -155,13 +157,14 @@ export function extendTimeline(timeline: TimelineEnd & { summary: AgreementSumma
   // A plan that a firm step folded already may fulfil needs every step of its kind: fold them all.
   if (!movesLifecycle(step)) return step.data.tentative && mayBeFulfilled(timeline.summary, step) ? undefined : timeline;
   if (timeline.anomalies.length > 0) return undefined;
-  const start = partialDate(step.data.occurredOn).start;
+  const { start, end } = partialDate(step.data.occurredOn);
   const rank = STEPS[step.step].rank ?? 0;
   const round = step.data.round ?? 0;
   const frontier = timeline.frontier;
-  if (frontier && (start < frontier.maxStart || keyIsAfter(frontier, rank, round, start))) return undefined;
+  const certainlyLast = !frontier || start > frontier.maxEnd;
+  if (!certainlyLast && (start < frontier.maxStart || keyIsAfter(frontier, rank, round, start))) return undefined;
   const machine = advance(timeline.machine, eventOf(step));
-  const frontierAfter: Frontier = { maxStart: start, rank, round, start };
+  const frontierAfter: Frontier = { maxStart: start, maxEnd: frontier && frontier.maxEnd > end ? frontier.maxEnd : end, rank, round, start };
   // Refused at the end, the step may still fit earlier: the whole timeline decides.
   if (!machine) return undefined;
   return { machine, anomalies: timeline.anomalies, frontier: frontierAfter };
@@ -194,13 +197,17 @@ function frontierOf(order: readonly RecordedStep[]): Frontier | null {
   if (order.length === 0) return null;
   const keyed = order.map((step) => pendingOf(step, 0));
   let maxStart = '';
-  for (const step of keyed) if (step.date.start > maxStart) maxStart = step.date.start;
+  let maxEnd = '';
+  for (const step of keyed) {
+    if (step.date.start > maxStart) maxStart = step.date.start;
+    if (step.date.end > maxEnd) maxEnd = step.date.end;
+  }
   let greatest: Pending | undefined;
   for (const step of keyed) {
     if (step.date.end < maxStart) continue;
     if (!greatest || compareKeys({ rank: greatest.rank, round: greatest.round, start: greatest.date.start }, step) < 0) greatest = step;
   }
-  return { maxStart, rank: greatest!.rank, round: greatest!.round, start: greatest!.date.start };
+  return { maxStart, maxEnd, rank: greatest!.rank, round: greatest!.round, start: greatest!.date.start };
 }
 
 function eventOf(step: RecordedStep): MachineEvent {
