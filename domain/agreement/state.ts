@@ -2,7 +2,7 @@ import type { AgreementRegisteredData, RecordedEvent, StepChanges, StepData } fr
 import { initialPosition, type LifecycleState, type MachinePosition } from './machine.js';
 import { STEP_BY_TYPE, STEPS, isStepEventType, type StepEventType, type StepName } from './steps.js';
 import { addStep, emptySummary, summarize, type AgreementSummary } from './summary.js';
-import { extendTimeline, foldTimeline, type Anomaly, type Frontier } from './timeline.js';
+import { extendTimeline, foldTimeline, type Anomaly, type Frontier, type TimelineEnd } from './timeline.js';
 
 /** A recorded step with its corrections applied. The original facts stay beside the effective ones. */
 export interface RecordedStep {
@@ -53,16 +53,35 @@ export function evolve(state: AgreementState, event: RecordedEvent): AgreementSt
   return refold(state.registration, steps);
 }
 
-/** An agreement from its whole stream (a cold read): the same result as folding `evolve`, in one pass. */
+/**
+ * An agreement from its whole stream (a cold read): the same result as folding `evolve`, in one
+ * pass. Steps that go at the end of the world's order extend the timeline as they come, so a
+ * history recorded in the world's order costs one step each; only a step that may belong earlier,
+ * a correction or a withdrawal folds the timeline again, as `evolve` does.
+ */
 export function rehydrate(events: Iterable<RecordedEvent>): AgreementState {
   let registration: AgreementRegisteredData | undefined;
   const steps: RecordedStep[] = [];
+  // The timeline of `steps` while it is known; undefined once it must be folded again.
+  let folded: (TimelineEnd & { summary: AgreementSummary }) | undefined;
   for (const event of events) {
-    if (event.type === 'AgreementRegistered') registration = event.data;
-    else if (isStepEventType(event.type)) steps.push(stepOf(event));
-    else applyCorrection(steps, event);
+    if (event.type === 'AgreementRegistered') {
+      registration = event.data;
+      folded = undefined;
+    } else if (isStepEventType(event.type)) {
+      const step = stepOf(event);
+      steps.push(step);
+      if (!registration) continue;
+      folded ??= refold(registration, steps.slice(0, -1));
+      const extended = extendTimeline(folded, step);
+      folded = extended ? { ...extended, summary: addStep(folded.summary, step) } : refold(registration, steps);
+    } else if (applyCorrection(steps, event)) {
+      folded = undefined;
+    }
   }
-  return refold(registration, steps);
+  if (!registration) return { ...initialState, steps };
+  if (!folded) return refold(registration, steps);
+  return { registration, steps, machine: folded.machine, anomalies: folded.anomalies, frontier: folded.frontier, summary: folded.summary };
 }
 
 export function stepOf(event: RecordedEvent): RecordedStep {
