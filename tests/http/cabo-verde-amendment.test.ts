@@ -10,7 +10,7 @@ describe('the Cabo Verde visa facilitation amendment in the demo data', () => {
   beforeAll(async () => {
     t = await startClockedApp('2026-12-02T09:00:00Z');
     // Given the demo data, loaded as the product loads it on first start
-    const report = await loadDemoDataIfEmpty(t.store, t.handler, t.logger);
+    const report = await loadDemoDataIfEmpty(t.store, t.handler, t.app.log);
     expect(report?.refusals.filter((refusal) => refusal.agreementId === ID)).toEqual([]);
     await t.caughtUp();
   });

@@ -20,10 +20,15 @@ export const TOKENS = {
   viewer: 'viewer-secret-01234567890',
 } as const;
 
-/** The whole app on a real SQLite store in a temporary directory (or `dir`, left in place), with every log line captured. */
-export async function startApp(options: { dir?: string } = {}): Promise<{
+/**
+ * The whole app on a real SQLite store in a temporary directory (or `dir`, left in place), with
+ * every log line captured; `clock` (what time it is for the commands and routes) and `recordedAt`
+ * (the store's stamp for each event) replace the real clock where a test sets time.
+ */
+export async function startApp(options: { dir?: string; clock?: () => Date; recordedAt?: () => Date } = {}): Promise<{
   app: FastifyInstance;
   store: SqliteEventStore;
+  handler: CommandHandler;
   register: RegisterProjector;
   documents: SqliteDocumentStore;
   logs: string[];
@@ -31,12 +36,12 @@ export async function startApp(options: { dir?: string } = {}): Promise<{
   close: () => Promise<void>;
 }> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'ledger-http-'));
-  const store = new SqliteEventStore(join(dir, 'ledger.sqlite'));
+  const store = new SqliteEventStore(join(dir, 'ledger.sqlite'), options.recordedAt ? { now: options.recordedAt } : {});
   const logs: string[] = [];
   const sink = new Writable({ write: (chunk, _encoding, done) => (logs.push(chunk.toString()), done()) });
   // The server's own redaction, so that what the tests find in `logs` is what a server would write.
   const logger = pino(loggerOptions('info'), sink);
-  const handler = new CommandHandler(store);
+  const handler = new CommandHandler(store, undefined, options.clock);
   const documents = new SqliteDocumentStore(join(dir, 'read-models.sqlite'));
   const register = new Projector(store, documents, registerModel, logger);
   register.start();
@@ -47,10 +52,12 @@ export async function startApp(options: { dir?: string } = {}): Promise<{
   ]);
   // Suites here send hundreds of bad tokens from one address to check each route's 401; the
   // throttle that would answer them 429 is tested on an app of its own (auth-throttle.test.ts).
-  const app = await buildApp({ store, logger, handler, register, tokens, authThrottle: { maxFailures: 1_000_000 } });
+  const clock = options.clock ? { clock: options.clock } : {};
+  const app = await buildApp({ store, logger, handler, register, tokens, ...clock, authThrottle: { maxFailures: 1_000_000 } });
   return {
     app,
     store,
+    handler,
     register,
     documents,
     logs,
