@@ -76,8 +76,8 @@ export async function buildApp({ store, logger, handler, register, tokens, metri
     frameworkErrors: sendFrameworkProblem,
     // What Node's HTTP parser refuses never reaches a route: answered as a problem all the same.
     clientErrorHandler: sendClientErrorProblem,
-    // Fastify makes a child logger per request to bind its id; pino serialises the bindings at once
-    // (about 2 us, a twentieth of a cached read). A silent logger writes nothing, so it needs no child.
+    // Fastify makes a child logger per request to bind its id, and pino serialises the bindings at
+    // once; a silent logger writes nothing, so it needs no child.
     childLoggerFactory: (parent, bindings, options) => (parent.level === 'silent' ? parent : parent.child(bindings, options)),
     // The caller's X-Request-Id is kept when it is sane, so one id follows a request across services.
     requestIdHeader: false,

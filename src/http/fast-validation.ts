@@ -21,8 +21,7 @@ interface ZodCheckDefinition {
 /**
  * fastify-type-provider-zod's validator compiler, with a shortcut for the schema of most paths:
  * an object of plain strings bounded in length and matched by a pattern (`{ id: AgreementId }`).
- * Every GET of an agreement parsed its id through zod (2 us and a dozen objects, a twentieth of
- * the request). Input the shortcut accepts is exactly input zod accepts unchanged (same keys, every
+ * Parsing every GET's id through zod makes a dozen objects per request. Input the shortcut accepts is exactly input zod accepts unchanged (same keys, every
  * check passed), so it is returned as it is; anything else, every invalid input included, goes to
  * zod, so refusals keep zod's own messages. A schema with anything more (optional or other-typed
  * fields, transforms, refinements, unknown checks) never takes the shortcut.
