@@ -45,6 +45,12 @@ const CATCH_UP_BATCHES: CatchUpBatches = { items: 2_000, documents: 500_000 };
  */
 const CATCH_UP_FIRST_FLUSH_MS = 250;
 const CATCH_UP_MOST_FLUSH_MS = 5000;
+/**
+ * Once live, documents and checkpoint are stored at most this often. Queries read the documents
+ * in memory, so storing only bounds what a restart refolds; one store per event would be a
+ * transaction on the read model's file for every step an officer records.
+ */
+const LIVE_FLUSH_MS = 200;
 /** A model stopped by its storage or the log tries again after this, then twice as long each time, up to the most. */
 const RECOVERY_FIRST_MS = 1000;
 const RECOVERY_MOST_MS = 30_000;
@@ -75,6 +81,7 @@ export class Projector<Doc, Value = never> {
   private subscription: Subscription<ReadModelEvent> | undefined;
   private running: Promise<void> | undefined;
   private flushScheduled = false;
+  private liveFlush: NodeJS.Timeout | undefined;
   private lastFlushAt = performance.now();
   private flushEveryMs = CATCH_UP_FIRST_FLUSH_MS;
   /** Events applied since items were last stored, and since documents and checkpoint were. */
@@ -352,10 +359,21 @@ export class Projector<Doc, Value = never> {
       this.flushScheduled = false;
       if (this.status.state === 'failed' || this.status.state === 'stopped') return;
       if (this.status.position !== mark) return this.scheduleFlush();
+      if (this.status.state === 'live') return this.flushLiveSoon();
       if (!this.stored(() => this.flush())) return;
       if (this.serving) this.promote();
       this.status.state = 'live';
     });
+  }
+
+  /** A live burst is stored LIVE_FLUSH_MS after the last store at the earliest, with whatever came meanwhile. */
+  private flushLiveSoon(): void {
+    if (this.liveFlush) return;
+    const wait = Math.max(0, LIVE_FLUSH_MS - (performance.now() - this.lastFlushAt));
+    this.liveFlush = setTimeout(() => {
+      this.liveFlush = undefined;
+      if (this.status.state === 'live') this.stored(() => this.flush());
+    }, wait);
   }
 
   get(key: string): Doc | undefined {
@@ -429,6 +447,8 @@ export class Projector<Doc, Value = never> {
   async stop(): Promise<void> {
     this.stopping = true;
     this.recovery.cancel();
+    clearTimeout(this.liveFlush);
+    this.liveFlush = undefined;
     await this.subscription?.close();
     await this.running;
     if (this.status.state !== 'failed') {
