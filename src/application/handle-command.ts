@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import {
   decide, decodeEvent, EVENT_VERSIONS, evolve, initialState, rehydrate, type AgreementCommand, type AgreementEvent, type AgreementState, type RecordedEvent,
 } from '../../domain/agreement/index.js';
@@ -71,25 +71,37 @@ export class CommandHandler {
     const stream = streamFor(agreementId);
     const firstId = eventIdFor(metadata.commandId, 0);
     for (let attempt = 1; ; attempt++) {
-      const loaded = await this.load(agreementId);
+      // The first attempt trusts a cached agreement without asking the store: the append names its
+      // exact revision, so a stale one ends in a conflict and a retry on fresh state. A refusal is
+      // only given on state checked against the store.
+      const trusted = attempt === 1 ? this.cache.get(agreementId) : undefined;
+      const loaded = trusted ?? (await this.load(agreementId));
       const { state, revision } = loaded;
-      // A retry of a command already carried out is answered before anything else, If-Match included:
-      // the client whose first answer was lost must learn that its write happened.
-      if (loaded.eventIds.has(firstId)) return this.replay(agreementId, firstId, metadata);
-      if (command.type !== 'RegisterAgreement' && !state.registration) {
-        throw refuse.notFound('AGREEMENT_NOT_FOUND', `no agreement is registered under id ${agreementId}`, { agreementId });
+      let decided: AgreementEvent[];
+      try {
+        // A retry of a command already carried out is answered before anything else, If-Match included:
+        // the client whose first answer was lost must learn that its write happened.
+        if (loaded.eventIds.has(firstId)) return this.replay(agreementId, firstId, metadata);
+        if (command.type !== 'RegisterAgreement' && !state.registration) {
+          throw refuse.notFound('AGREEMENT_NOT_FOUND', `no agreement is registered under id ${agreementId}`, { agreementId });
+        }
+        if (expectedRevision !== undefined && expectedRevision !== revision) {
+          throw new VersionConflictError(stream, expectedRevision, revision < 0 ? 'no_stream' : revision);
+        }
+        decided = decide(command, state, this.clock().toISOString().slice(0, 10));
+      } catch (refusal) {
+        if (trusted && (await this.store.streamRevision(stream)) !== trusted.revision) continue;
+        throw refusal;
       }
-      if (expectedRevision !== undefined && expectedRevision !== revision) {
-        throw new VersionConflictError(stream, expectedRevision, revision < 0 ? 'no_stream' : revision);
-      }
-      const decided = decide(command, state, this.clock().toISOString().slice(0, 10));
       try {
         const result = await this.store.append(stream, toStored(decided, metadata), {
           expectedRevision: revision < 0 ? 'no_stream' : revision,
         });
         if (result.idempotentReplay) return this.replay(agreementId, firstId, metadata);
-        const next = result.events.reduce((folded, event) => evolve(folded, toRecorded(event)), state);
-        const eventIds = new Set(loaded.eventIds);
+        // The events just decided, as written: no need to decode what this command built.
+        const next = decided.reduce((folded, event, index) => evolve(folded, { ...event, id: result.events[index]!.id }), state);
+        // In place: the entry is replaced below, and commands for one agreement take turns.
+        const { eventIds } = loaded;
         for (const event of result.events) eventIds.add(event.id);
         // Not stamped with a store version: the next read checks the head once, then trusts it.
         this.cache.set(agreementId, { state: next, revision: result.nextRevision, eventIds });
@@ -166,6 +178,6 @@ function toStored(events: AgreementEvent[], metadata: CommandMetadata) {
 
 /** Event ids derived from the command id: a retried command appends the same ids, which the store replays. */
 export function eventIdFor(commandId: string, index: number): string {
-  const hex = createHash('sha256').update(`${commandId}#${index}`).digest('hex');
+  const hex = hash('sha256', `${commandId}#${index}`, 'hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

@@ -5,7 +5,7 @@ import { BoundedMap } from '../util/bounded-map.js';
 export interface CachedAgreement {
   state: AgreementState;
   revision: number;
-  eventIds: ReadonlySet<string>;
+  eventIds: Set<string>;
   /** The store's change version when this was known to be current (see EventStore.changeVersion). */
   storeVersion?: number | undefined;
 }

@@ -84,6 +84,23 @@ describe('the command handler: read, decide, append', () => {
     expect(refused.code).toBe('ROUND_NOT_INCREASING');
   });
 
+  it('takes an If-Match naming a revision another writer made since its state was cached', async () => {
+    await handler.handle('eu-nigeria-readmission', register, meta('c1'));
+    await new CommandHandler(store).handle('eu-nigeria-readmission', round(6), meta('c2'));
+    const result = await handler.handle('eu-nigeria-readmission', round(7), meta('c3'), 1);
+    expect(result.revision).toBe(2);
+    expect(result.state.machine.context.lastRound).toBe(7);
+  });
+
+  it('answers a command another writer carried out since its state was cached as a replay, writing nothing', async () => {
+    await handler.handle('eu-nigeria-readmission', register, meta('c1'));
+    const first = await new CommandHandler(store).handle('eu-nigeria-readmission', round(6), meta('c2'));
+    const again = await handler.handle('eu-nigeria-readmission', round(6), meta('c2'));
+    expect(again.replayed).toBe(true);
+    expect(again.events.map((e) => e.id)).toEqual(first.events.map((e) => e.id));
+    expect(await store.headPosition()).toBe(2);
+  });
+
   it('notices a write made by another process (another connection to the file) since its state was cached', async () => {
     await handler.handle('eu-nigeria-readmission', register, meta('c1'));
     await handler.handle('eu-nigeria-readmission', round(6), meta('c2'));
