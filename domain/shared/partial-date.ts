@@ -1,21 +1,33 @@
+import edtf from 'edtf';
+
 /**
  * A date exactly as precise as its source: "2008", "2014-10", "2021-Q4", "2021-H1",
- * "2021-autumn", "2019-03-26", or an interval "2019-11-18/2019-11-19" (also of months).
+ * "2021-autumn", "2019-03-26", an interval "2019-11-18/2019-11-19" (also of months), a bound
+ * ("../2015-09-09": on or before; "2016-11/..": on or after; "../..": happened, date unknown),
+ * a qualified value ("2019?" uncertain, "2019~" approximate, "2019%" both), or any other
+ * ISO 8601-2 (EDTF) date or interval of days or coarser ("201X", "2019-XX", "[..2015-09-09]").
  *
  * Every partial date covers an interval of days [start, end]. Comparisons are three-valued:
  * "2019" is neither before nor after "2019-03"; they overlap, and we never pretend otherwise.
+ * An open end reaches the first or last day the ledger knows (1900-01-01, 2199-12-31).
  */
 
-export type Precision = 'year' | 'half' | 'quarter' | 'season' | 'month' | 'day' | 'interval';
+export type Precision = 'year' | 'half' | 'quarter' | 'season' | 'month' | 'day' | 'interval' | 'bounded' | 'unknown' | 'unspecified';
+
+export type Qualifier = 'uncertain' | 'approximate' | 'uncertain_approximate';
 
 export interface PartialDate {
-  /** The canonical text, as stored in events. */
+  /** The text as stored in events: what the officer wrote, trimmed. */
   text: string;
+  /** The same date in ISO 8601-2 (EDTF), for tools that read that standard. */
+  edtf: string;
   precision: Precision;
   /** First day it may mean, YYYY-MM-DD. */
   start: string;
   /** Last day it may mean, YYYY-MM-DD. */
   end: string;
+  /** The source's own doubt about the value ("2019?", "2019~"); the days it may mean are the same. */
+  qualifier?: Qualifier;
 }
 
 export type Comparison = 'before' | 'after' | 'same' | 'overlapping';
@@ -23,7 +35,13 @@ export type Comparison = 'before' | 'after' | 'same' | 'overlapping';
 export type ParseResult = { ok: true; date: PartialDate } | { ok: false; rule: string };
 
 export const PARTIAL_DATE_FORMS =
-  'YYYY, YYYY-MM, YYYY-Qn, YYYY-Hn, YYYY-spring|summer|autumn|winter, YYYY-MM-DD, or an interval START/END of days or months';
+  'YYYY, YYYY-MM, YYYY-Qn, YYYY-Hn, YYYY-spring|summer|autumn|winter, YYYY-MM-DD, an interval START/END of days or months, ' +
+  '../DATE (on or before), DATE/.. (on or after), ../.. (date unknown), a value ending in ? (uncertain), ~ (approximate) or % (both), ' +
+  'or another ISO 8601-2 (EDTF) date such as 201X';
+
+/** The first and last days an open end reaches: the years the ledger takes. */
+export const FIRST_DAY = '1900-01-01';
+export const LAST_DAY = '2199-12-31';
 
 const YEAR = /^(\d{4})$/;
 const MONTH = /^(\d{4})-(\d{2})$/;
@@ -38,11 +56,34 @@ const SEASON = /^(\d{4})-(spring|summer|autumn|winter)$/;
  */
 const SEASONS: Record<string, [number, number]> = { spring: [3, 5], summer: [6, 8], autumn: [9, 11] };
 
+/**
+ * Today's forms, bounds and qualifiers are read here; anything else goes to the `edtf` package,
+ * whose parser is about 200 µs a date: too slow for every request, fine for the rare form.
+ */
 export function parsePartialDate(input: string): ParseResult {
   const text = input.trim();
   const slash = text.indexOf('/');
-  if (slash >= 0) return parseInterval(text.slice(0, slash), text.slice(slash + 1));
-  return parseSingle(text);
+  const own = slash >= 0 ? parseInterval(text.slice(0, slash), text.slice(slash + 1)) : parseQualified(text);
+  // A form of ours with a wrong value is refused for that value; only unknown forms go on.
+  if (own.ok || !own.rule.startsWith('must be one of')) return own;
+  const standard = parseEdtf(text);
+  return standard ?? own;
+}
+
+const QUALIFIERS: Record<string, Qualifier> = { '?': 'uncertain', '~': 'approximate', '%': 'uncertain_approximate' };
+
+function qualifierIn(text: string): Qualifier | undefined {
+  const doubt = text.includes('?') || text.includes('%');
+  const approximation = text.includes('~') || text.includes('%');
+  return doubt && approximation ? 'uncertain_approximate' : doubt ? 'uncertain' : approximation ? 'approximate' : undefined;
+}
+
+function parseQualified(text: string): ParseResult {
+  const qualifier = QUALIFIERS[text.slice(-1)];
+  if (qualifier === undefined) return parseSingle(text);
+  const bare = parseSingle(text.slice(0, -1));
+  if (!bare.ok) return bare;
+  return { ok: true, date: { ...bare.date, text, edtf: `${bare.date.edtf}${text.slice(-1)}`, qualifier } };
 }
 
 function parseSingle(text: string): ParseResult {
@@ -81,6 +122,16 @@ function parseSingle(text: string): ParseResult {
 }
 
 function parseInterval(left: string, right: string): ParseResult {
+  if (left === '..' && right === '..') return ok('../..', 'unknown', FIRST_DAY, LAST_DAY);
+  if (left === '..' || right === '..') {
+    const bound = parseQualified(left === '..' ? right : left);
+    if (!bound.ok) return bound;
+    if (bound.date.precision === 'interval') return { ok: false, rule: 'an open end joins one date, not an interval (../2015-09-09, 2016-11/..)' };
+    const text = left === '..' ? `../${bound.date.text}` : `${bound.date.text}/..`;
+    const standard = left === '..' ? `../${bound.date.edtf}` : `${bound.date.edtf}/..`;
+    const qualifier = bound.date.qualifier;
+    return { ok: true, date: { text, edtf: standard, precision: 'bounded', start: left === '..' ? FIRST_DAY : bound.date.start, end: left === '..' ? bound.date.end : LAST_DAY, ...(qualifier ? { qualifier } : {}) } };
+  }
   const from = parseSingle(left);
   const to = parseSingle(right);
   if (!from.ok) return from;
@@ -122,7 +173,38 @@ const KEPT_DATES = 10_000;
 const parsed = new Map<string, PartialDate>();
 
 function ok(text: string, precision: Precision, start: string, end: string): ParseResult {
-  return { ok: true, date: { text, precision, start, end } };
+  return { ok: true, date: { text, edtf: edtfOf(text, precision, start, end), precision, start, end } };
+}
+
+/**
+ * Today's forms in EDTF: quarters and halves by their ISO 8601-2 codes (2021-36, 2021-40);
+ * seasons, whose codes the standard leaves to each reader's hemisphere and months, as the
+ * months they mean here (2021-09/2021-11).
+ */
+function edtfOf(text: string, precision: Precision, start: string, end: string): string {
+  if (precision === 'quarter') return `${text.slice(0, 4)}-${32 + Number(text.slice(-1))}`;
+  if (precision === 'half') return `${text.slice(0, 4)}-${39 + Number(text.slice(-1))}`;
+  if (precision === 'season') return `${start.slice(0, 7)}/${end.slice(0, 7)}`;
+  return text;
+}
+
+/** The standard's other forms, through the `edtf` package: dates, seasons, intervals and "one of" sets, to the day at most. */
+function parseEdtf(text: string): ParseResult | undefined {
+  let parsed: { type: string; min: number; max: number; toEDTF(): string; uncertain?: boolean; approximate?: boolean };
+  try {
+    parsed = edtf(text);
+  } catch {
+    return undefined;
+  }
+  if (!['Date', 'Season', 'Interval', 'Set'].includes(parsed.type)) return undefined;
+  if (parsed.type === 'Date' && /T/.test(text)) return { ok: false, rule: 'a step is dated to the day at most, without a time' };
+  const start = Number.isFinite(parsed.min) ? new Date(parsed.min).toISOString().slice(0, 10) : FIRST_DAY;
+  const end = Number.isFinite(parsed.max) ? new Date(parsed.max).toISOString().slice(0, 10) : LAST_DAY;
+  if (start < FIRST_DAY || end > LAST_DAY) return { ok: false, rule: 'must fall within the years 1900-2199' };
+  const precision: Precision = parsed.type === 'Date' ? 'unspecified' : parsed.type === 'Season' ? 'season' : start === FIRST_DAY || end === LAST_DAY ? 'bounded' : 'interval';
+  // The source's own marks: the package also calls unspecified digits (201X) uncertain.
+  const qualifier = qualifierIn(text);
+  return { ok: true, date: { text, edtf: parsed.toEDTF(), precision, start, end, ...(qualifier ? { qualifier } : {}) } };
 }
 
 function checkedYear(year: number): ParseResult | undefined {
