@@ -9,6 +9,8 @@ export interface OccurredByView {
   uncertain: RecordedStep[];
   /** How many steps certainly came later. */
   later: number;
+  /** The agreement had every uncertain step happened by the boundary: its status may be this one's or that one's. */
+  possible: AgreementState;
 }
 
 /**
@@ -37,5 +39,6 @@ export function asOccurredBy(current: AgreementState, boundary: PartialDate, kno
     else if (end > boundary.end) uncertain.push(step);
     else counted.push(step);
   }
-  return { state: refold(current.registration, counted), uncertain, later };
+  const state = refold(current.registration, counted);
+  return { state, uncertain, later, possible: uncertain.length === 0 ? state : refold(current.registration, [...counted, ...uncertain]) };
 }

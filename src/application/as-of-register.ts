@@ -1,4 +1,4 @@
-import { asOccurredBy, extendTimeline, isStepEventType, rehydrate, restoreStep, stepOf, type RecordedEvent, type StoredStep } from '../../domain/agreement/index.js';
+import { asOccurredBy, extendTimeline, lifecycleState, isStepEventType, rehydrate, restoreStep, stepOf, type RecordedEvent, type StoredStep } from '../../domain/agreement/index.js';
 import type { PartialDate } from '../../domain/shared/partial-date.js';
 import { ItemsInMemory, type Items } from '../../projections/read-model.js';
 import { documentOf, foldRegister, registerEntry, stateOf, type RegisterDocument, type RegisterEntry } from '../../projections/register/projection.js';
@@ -18,6 +18,8 @@ const REPLAY_PAGE = 200;
 export interface OccurredByEntry extends RegisterEntry {
   /** Steps whose dates straddle the boundary: listed, not counted. */
   uncertainSteps: { step: string; occurredOn: string; eventId: string }[];
+  /** When they would change it: the status had they all happened by the date. */
+  possibleStatus?: string;
 }
 
 /** An agreement left out of a replay because its stream is damaged: where the store found it. */
@@ -208,7 +210,14 @@ function occurredByEntry(document: RegisterDocument, view: ReturnType<typeof asO
   return {
     ...registerEntry(documentOf(document, view.state)),
     uncertainSteps: view.uncertain.map((step) => ({ step: step.step, occurredOn: step.data.occurredOn, eventId: step.eventId })),
+    ...possibleStatusOf(view),
   };
+}
+
+/** The status the agreement would have had the uncertain steps all happened by the boundary, when it is another one. */
+export function possibleStatusOf(view: ReturnType<typeof asOccurredBy>): { possibleStatus?: string } {
+  const possible = lifecycleState(view.possible);
+  return possible === lifecycleState(view.state) ? {} : { possibleStatus: possible };
 }
 
 /** The UTC day (YYYY-MM-DD) of an ISO moment. */

@@ -3,6 +3,7 @@ import {
   allowedSteps, applyChanges, isOverdue, lifecycleState, STEP_BY_TYPE, isStepEventType,
   type AgreementState, type DatedStep, type RecordedStep, type StepData, type StepName,
 } from '../../domain/agreement/index.js';
+import { partialDate } from '../../domain/shared/partial-date.js';
 import type { RegisterEntry } from '../../projections/register/projection.js';
 import type { StoredEvent } from '../event-store/port.js';
 import type { AgreementView, HistoryEntry, StoredEventView } from './schemas/agreements.js';
@@ -26,8 +27,8 @@ const MILESTONES: Record<string, StepName> = {
   superseded: 'superseded',
 };
 
-/** A step as every answer names it: the same three fields in the register, the agreement and the dashboards. */
-export const stepRef = ({ step, occurredOn, eventId }: DatedStep) => ({ step, occurredOn, eventId });
+/** A step as every answer names it: the same fields in the register, the agreement and the dashboards. */
+export const stepRef = ({ step, occurredOn, eventId }: Pick<DatedStep, 'step' | 'occurredOn' | 'eventId'>) => ({ step, occurredOn, occurredOnEdtf: partialDate(occurredOn).edtf, eventId });
 
 /** A planned step, and whether its last possible day has passed without it being recorded as done. */
 export const plannedRef = (step: DatedStep, today: string) => ({ ...stepRef(step), overdue: isOverdue(step, today) });
@@ -65,7 +66,7 @@ export function agreementView(state: AgreementState, revision: number, today: st
 /** A register row as the API answers it: the entry without what only dashboards read, and its next planned step. */
 export function registerRow<Entry extends RegisterEntry>({ summary, ...row }: Entry, today: string) {
   const next = summary.planned[0];
-  return { ...row, nextPlanned: next ? plannedRef(next, today) : null };
+  return { ...row, lastStep: row.lastStep ? stepRef(row.lastStep) : null, nextPlanned: next ? plannedRef(next, today) : null };
 }
 
 export function storedEventView(event: StoredEvent): z.infer<typeof StoredEventView> {

@@ -34,7 +34,7 @@ describe('the Cabo Verde visa facilitation amendment in the demo data', () => {
     const agreement = (await t.as('auditor', { method: 'GET', url: `/agreements/${ID}` })).json();
     const register = (await t.as('auditor', { method: 'GET', url: `/agreements?q=${encodeURIComponent('Cabo Verde')}&limit=200` })).json();
     const row = register.items.find((item: { id: string }) => item.id === ID);
-    const expected = { step: 'entered_into_force', occurredOn: '2021-autumn', overdue: true };
+    const expected = { step: 'entered_into_force', occurredOn: '2021-autumn', occurredOnEdtf: '2021-09/2021-11', overdue: true };
     expect(agreement.planned).toEqual([{ ...expected, eventId: expect.any(String) }]);
     expect(agreement.nextPlanned).toEqual(agreement.planned[0]);
     expect(row.nextPlanned).toEqual(agreement.planned[0]);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { asOccurredBy, rehydrate, type RecordedEvent } from '../../../domain/agreement/index.js';
 import { refuse } from '../../../domain/shared/errors.js';
 import { partialDate } from '../../../domain/shared/partial-date.js';
-import { dayOf } from '../../application/as-of-register.js';
+import { dayOf, possibleStatusOf } from '../../application/as-of-register.js';
 import type { CommandHandler } from '../../application/handle-command.js';
 import { streamFor, toRecorded } from '../../application/handle-command.js';
 import { verifyStream } from '../../application/verify.js';
@@ -66,7 +66,7 @@ export const auditRoutes = ({ store, handler, today }: { store: EventStore; hand
       if (!known.state.registration) {
         throw refuse.notFound('AGREEMENT_NOT_FOUND', recordedAsOf === undefined ? `no agreement is registered under id ${id}` : `agreement ${id} was not registered by ${recordedAsOf}`, { agreementId: id });
       }
-      const view = occurredBy === undefined ? { state: known.state, uncertain: [], later: 0 } : asOccurredBy(known.state, partialDate(occurredBy), recordedAsOf !== undefined ? dayOf(recordedAsOf) : today());
+      const view = occurredBy === undefined ? { state: known.state, uncertain: [], later: 0, possible: known.state } : asOccurredBy(known.state, partialDate(occurredBy), recordedAsOf !== undefined ? dayOf(recordedAsOf) : today());
       return {
         agreementId: id,
         ...(recordedAsOf !== undefined ? { recordedAsOf } : {}),
@@ -74,6 +74,7 @@ export const auditRoutes = ({ store, handler, today }: { store: EventStore; hand
         agreement: agreementView(view.state, known.revision, today()),
         uncertain: view.uncertain.map((step) => ({ step: step.step, occurredOn: step.data.occurredOn, eventId: step.eventId })),
         later: view.later,
+        ...possibleStatusOf(view),
       };
     });
 

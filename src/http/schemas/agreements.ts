@@ -19,7 +19,12 @@ const Dated = z.object({ occurredOn: z.string(), eventId: z.string() });
 
 /** A step as every answer names it (register rows, agreements, dashboards). */
 export const StepRefView = z
-  .object({ step: z.string(), occurredOn: z.string().describe('the partial date it happened on, as recorded'), eventId: z.string() })
+  .object({
+    step: z.string(),
+    occurredOn: z.string().describe('the partial date it happened on, as recorded'),
+    occurredOnEdtf: z.string().describe('the same date in ISO 8601-2 (EDTF): 2021-Q4 is 2021-36, "in force by 9 September 2015" is ../2015-09-09'),
+    eventId: z.string(),
+  })
   .meta({ id: 'StepRef' });
 
 export const PlannedStepView = StepRefView.extend({
@@ -93,6 +98,9 @@ export const HistoryEntry = StoredEventView.extend({
     .optional(),
 });
 
+const POSSIBLE_STATUS =
+  'occurredBy only, and only when the status is uncertain: the status had every uncertain step happened by the boundary (an agreement "in force by 2015-09-09" is in force by that day, and possibly in force before it)';
+
 export const AsOfQuery = z
   .strictObject({
     recordedAsOf: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 timestamp such as 2021-03-20T12:00:00Z' }).optional(),
@@ -110,6 +118,7 @@ export const AsOfView = z
     uncertain: z.array(z.object({ step: z.string(), occurredOn: z.string(), eventId: z.string() })),
     /** occurredBy: how many steps certainly came later. */
     later: z.number().int(),
+    possibleStatus: z.string().optional().describe(POSSIBLE_STATUS),
   })
   .meta({ id: 'AgreementAsOf' });
 
@@ -147,6 +156,7 @@ export const RegisterEntryView = z.object({
   lastRecordedAt: z.string(),
   /** occurredBy only: steps whose dates may fall either side of the boundary, listed and not counted. */
   uncertainSteps: z.array(z.object({ step: z.string(), occurredOn: z.string(), eventId: z.string() })).optional(),
+  possibleStatus: z.string().optional().describe(POSSIBLE_STATUS),
 });
 
 export const RegisterPageView = z
