@@ -28,7 +28,7 @@ export interface WorldHistory {
   steps: HistoryStep[];
 }
 
-const PRECISIONS = ['day', 'day', 'month', 'quarter', 'half', 'season', 'year', 'interval'] as const;
+const PRECISIONS = ['day', 'day', 'month', 'quarter', 'half', 'season', 'year', 'interval', 'on_or_before', 'on_or_after'] as const;
 type Precision = (typeof PRECISIONS)[number];
 const BODIES = ['Joint Readmission Committee', 'Joint Visa Facilitation Committee'];
 
@@ -151,6 +151,10 @@ function writeDay(day: string, precision: Precision): string {
       return year;
     case 'interval':
       return `${day}/${addDays(day, 1)}`;
+    case 'on_or_before':
+      return `../${day}`;
+    case 'on_or_after':
+      return `${day}/..`;
   }
 }
 
