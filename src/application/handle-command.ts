@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import {
-  decide, decodeEvent, EVENT_VERSIONS, evolve, initialState, rehydrate, type AgreementCommand, type AgreementEvent, type AgreementState, type RecordedEvent,
+  decide, decodeEvent, EventDecodeError, EVENT_VERSIONS, evolve, initialState, rehydrate, type AgreementCommand, type AgreementEvent, type AgreementState, type RecordedEvent,
 } from '../../domain/agreement/index.js';
 import { refuse } from '../../domain/shared/errors.js';
 import { DuplicateEventIdError, VersionConflictError } from '../event-store/errors.js';
@@ -89,6 +89,7 @@ export class CommandHandler {
           throw new VersionConflictError(stream, expectedRevision, revision < 0 ? 'no_stream' : revision);
         }
         decided = decide(command, state, this.clock().toISOString().slice(0, 10));
+        for (const event of decided) assertReadable(event, firstId);
       } catch (refusal) {
         if (trusted && (await this.store.streamRevision(stream)) !== trusted.revision) continue;
         throw refusal;
@@ -158,6 +159,21 @@ export class CommandHandler {
     const loaded = { state: revision < 0 ? initialState : rehydrate(events), revision, eventIds, storeVersion };
     if (revision >= 0) this.cache.set(agreementId, loaded);
     return loaded;
+  }
+}
+
+/**
+ * What is written must read back: every reader decodes through the one decoder, so the write
+ * path checks each event with it first (a caller that skipped the HTTP schema, a field rule the
+ * decision does not repeat), and refuses, writing nothing, what no reader could read.
+ */
+function assertReadable(event: AgreementEvent, eventId: string): void {
+  try {
+    decodeEvent({ id: eventId, type: event.type, data: event.data, metadata: { schemaVersion: EVENT_VERSIONS.current } });
+  } catch (error) {
+    if (!(error instanceof EventDecodeError)) throw error;
+    const field = error.field.replace(/^data\./, '');
+    throw refuse.invalid('INVALID_EVENT_DATA', `${field}: ${error.reason}`, { field });
   }
 }
 

@@ -113,6 +113,14 @@ describe('the command handler: read, decide, append', () => {
     expect(state.machine.context.lastRound).toBe(7);
   });
 
+  it('refuses, writing nothing, a step no reader could decode (round 1001 from a caller that skipped the HTTP schema)', async () => {
+    await handler.handle('eu-nigeria-readmission', register, meta('c1'));
+    const refused = await handler.handle('eu-nigeria-readmission', round(1001), meta('c2')).catch((e) => e);
+    expect(refused).toBeInstanceOf(DomainError);
+    expect(refused).toMatchObject({ code: 'INVALID_EVENT_DATA', details: { field: 'round' } });
+    expect(await store.headPosition()).toBe(1);
+  });
+
   it('passes a refusal on and appends nothing', async () => {
     await handler.handle('eu-nigeria-readmission', register, meta('c1'));
     await handler.handle('eu-nigeria-readmission', { type: 'RecordStep', step: 'terminated', data: { occurredOn: '2022' } }, meta('c2'));
