@@ -67,6 +67,7 @@ export async function startLive(options: { liveMaxSubscribers?: number } = {}) {
     registerAgreement: (id: string, parties = ['EU', 'Nigeria']) =>
       handler.handle(id, { type: 'RegisterAgreement', input: { agreementId: id, title: `Agreement ${id}`, kind: 'readmission_agreement', parties } }, metadata()),
     round: (id: string, round: number) => handler.handle(id, { type: 'RecordStep', step: 'round_held', data: { occurredOn: '2021', round } }, metadata()),
+    meeting: (id: string) => handler.handle(id, { type: 'RecordStep', step: 'meeting_held', data: { occurredOn: '2021', body: 'Joint Readmission Committee' } }, metadata()),
     close: async () => {
       await app.close();
       await register.stop();
