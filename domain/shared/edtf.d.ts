@@ -5,8 +5,6 @@ declare module 'edtf' {
     /** First and last millisecond it may mean; infinite for an open end, NaN-like null for an unknown one. */
     min: number;
     max: number;
-    uncertain?: boolean;
-    approximate?: boolean;
     toEDTF(): string;
   }
   export default function edtf(text: string): ExtendedDate;

@@ -70,8 +70,6 @@ export function parsePartialDate(input: string): ParseResult {
   return standard ?? own;
 }
 
-const QUALIFIERS: Record<string, Qualifier> = { '?': 'uncertain', '~': 'approximate', '%': 'uncertain_approximate' };
-
 function qualifierIn(text: string): Qualifier | undefined {
   const doubt = text.includes('?') || text.includes('%');
   const approximation = text.includes('~') || text.includes('%');
@@ -79,7 +77,7 @@ function qualifierIn(text: string): Qualifier | undefined {
 }
 
 function parseQualified(text: string): ParseResult {
-  const qualifier = QUALIFIERS[text.slice(-1)];
+  const qualifier = qualifierIn(text.slice(-1));
   if (qualifier === undefined) return parseSingle(text);
   const bare = parseSingle(text.slice(0, -1));
   if (!bare.ok) return bare;
@@ -190,7 +188,7 @@ function edtfOf(text: string, precision: Precision, start: string, end: string):
 
 /** The standard's other forms, through the `edtf` package: dates, seasons, intervals and "one of" sets, to the day at most. */
 function parseEdtf(text: string): ParseResult | undefined {
-  let parsed: { type: string; min: number; max: number; toEDTF(): string; uncertain?: boolean; approximate?: boolean };
+  let parsed: ReturnType<typeof edtf>;
   try {
     parsed = edtf(text);
   } catch {
@@ -202,7 +200,7 @@ function parseEdtf(text: string): ParseResult | undefined {
   const end = Number.isFinite(parsed.max) ? new Date(parsed.max).toISOString().slice(0, 10) : LAST_DAY;
   if (start < FIRST_DAY || end > LAST_DAY) return { ok: false, rule: 'must fall within the years 1900-2199' };
   const precision: Precision = parsed.type === 'Date' ? 'unspecified' : parsed.type === 'Season' ? 'season' : start === FIRST_DAY || end === LAST_DAY ? 'bounded' : 'interval';
-  // The source's own marks: the package also calls unspecified digits (201X) uncertain.
+  // The source's own marks, not the package's flags: it also calls unspecified digits (201X) uncertain.
   const qualifier = qualifierIn(text);
   return { ok: true, date: { text, edtf: parsed.toEDTF(), precision, start, end, ...(qualifier ? { qualifier } : {}) } };
 }
